@@ -1,0 +1,3 @@
+module.exports = async () => {
+  if (globalThis.__REDIS__) await globalThis.__REDIS__.stop()
+}

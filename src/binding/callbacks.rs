@@ -1,0 +1,126 @@
+//! Host callbacks as weak `ThreadsafeFunction`s (they never keep Node alive) that accept a
+//! Promise or a plain return value, and turn a throw or a rejection into `CALLBACK_FAILED`
+//! with the original JS error as `cause`.
+
+use crate::error::{Error, ErrorCode, Result};
+use napi::bindgen_prelude::{FnArgs, FromNapiValue, Function, Promise, ToNapiValue};
+use napi::sys;
+use napi::threadsafe_function::{ThreadsafeCallContext, ThreadsafeFunction};
+use std::sync::Arc;
+
+/// A raw JS value built inside a threadsafe-function callback.
+pub struct Raw(pub sys::napi_value);
+
+impl ToNapiValue for Raw {
+  unsafe fn to_napi_value(_: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+    Ok(val.0)
+  }
+}
+
+/// Any resolved value (ignored).
+pub struct Ignored;
+
+impl FromNapiValue for Ignored {
+  unsafe fn from_napi_value(_: sys::napi_env, _: sys::napi_value) -> napi::Result<Self> {
+    Ok(Ignored)
+  }
+}
+
+/// What a host callback returned: a Promise to wait for, or anything else (done).
+pub enum HostReturn {
+  /// A thenable Promise.
+  Pending(Promise<Ignored>),
+  /// A plain value: the callback completed synchronously.
+  Ready,
+}
+
+impl FromNapiValue for HostReturn {
+  unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+    let mut is_promise = false;
+    // SAFETY: called by napi on the JS thread with a live value.
+    let status = unsafe { sys::napi_is_promise(env, value, &mut is_promise) };
+    if status == sys::Status::napi_ok && is_promise {
+      // SAFETY: checked to be a promise.
+      Ok(HostReturn::Pending(unsafe {
+        Promise::from_napi_value(env, value)?
+      }))
+    } else {
+      Ok(HostReturn::Ready)
+    }
+  }
+}
+
+/// A host callback taking `T`, converted to JS arguments by a builder closure.
+pub type HostFn<T> = ThreadsafeFunction<T, HostReturn, FnArgs<(Raw,)>, napi::Status, false, true>;
+
+/// Log callbacks take `(message, meta)`.
+pub type LogFn<T> = ThreadsafeFunction<T, Ignored, FnArgs<(Raw, Raw)>, napi::Status, false, true>;
+
+/// Wraps the JS function `func` (checked to be a function) as a weak threadsafe function.
+pub fn host_fn<T: 'static>(
+  env: sys::napi_env,
+  func: sys::napi_value,
+  mut build: impl FnMut(sys::napi_env, T) -> Result<sys::napi_value> + 'static,
+) -> napi::Result<HostFn<T>> {
+  // SAFETY: `func` is a live function value of this env.
+  let function: Function<'_, FnArgs<(Raw,)>, HostReturn> =
+    unsafe { Function::from_napi_value(env, func)? };
+  function
+    .build_threadsafe_function::<T>()
+    .weak::<true>()
+    .callee_handled::<false>()
+    .build_callback(move |ctx: ThreadsafeCallContext<T>| {
+      let arg = build(ctx.env.raw(), ctx.value).map_err(|e| napi::Error::from_reason(e.message))?;
+      Ok(FnArgs { data: (Raw(arg),) })
+    })
+}
+
+/// Wraps a logger method.
+pub fn log_fn<T: 'static>(
+  env: sys::napi_env,
+  func: sys::napi_value,
+  mut build: impl FnMut(sys::napi_env, T) -> Result<(sys::napi_value, sys::napi_value)> + 'static,
+) -> napi::Result<LogFn<T>> {
+  // SAFETY: `func` is a live function value of this env.
+  let function: Function<'_, FnArgs<(Raw, Raw)>, Ignored> =
+    unsafe { Function::from_napi_value(env, func)? };
+  function
+    .build_threadsafe_function::<T>()
+    .weak::<true>()
+    .callee_handled::<false>()
+    .build_callback(move |ctx: ThreadsafeCallContext<T>| {
+      let (a, b) =
+        build(ctx.env.raw(), ctx.value).map_err(|e| napi::Error::from_reason(e.message))?;
+      Ok(FnArgs {
+        data: (Raw(a), Raw(b)),
+      })
+    })
+}
+
+/// Calls a host callback and waits for it (and for its Promise, if it returned one).
+pub async fn call_host<T: 'static + Send>(func: &HostFn<T>, name: &str, value: T) -> Result<()> {
+  let returned = func
+    .call_async_catch(value)
+    .await
+    .map_err(|e| callback_failed(name, e))?;
+  match returned {
+    HostReturn::Ready => Ok(()),
+    HostReturn::Pending(promise) => promise
+      .await
+      .map(|_| ())
+      .map_err(|e| callback_failed(name, e)),
+  }
+}
+
+fn callback_failed(name: &str, err: napi::Error) -> Error {
+  let reason = if err.reason.is_empty() {
+    "threw or rejected".to_string()
+  } else {
+    err.reason.clone()
+  };
+  Error::new(
+    ErrorCode::CallbackFailed,
+    format!("{name} failed: {reason}"),
+  )
+  .with_cause(Arc::new(err))
+}

@@ -1,0 +1,434 @@
+//! Strict reading and building of JS values on the JS thread, without coercion.
+//!
+//! Every read checks the type first and turns any failing napi call (a getter that throws, a
+//! Proxy, a detached env) into an `INVALID_ARGUMENT` error: nothing here can panic or leave a
+//! pending exception behind. All functions take the `napi_env` of the current callback; values
+//! are only used during that callback.
+
+use crate::error::{Error, Result};
+use napi::sys;
+use std::ffi::CString;
+use std::ptr;
+
+/// A JS value of the current callback.
+#[derive(Clone, Copy)]
+pub struct Js {
+  /// The env of the callback.
+  pub env: sys::napi_env,
+  /// The value.
+  pub raw: sys::napi_value,
+}
+
+/// The JS type of a value (`typeof`, with `null` and arrays told apart).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+  /// `undefined`.
+  Undefined,
+  /// `null`.
+  Null,
+  /// A boolean.
+  Boolean,
+  /// A number.
+  Number,
+  /// A string.
+  String,
+  /// An array.
+  Array,
+  /// Any other object.
+  Object,
+  /// A function.
+  Function,
+  /// symbol, bigint, external.
+  Other,
+}
+
+impl Kind {
+  /// Absent (`undefined` or `null`).
+  pub fn is_nullish(self) -> bool {
+    matches!(self, Kind::Undefined | Kind::Null)
+  }
+
+  /// The name used in error messages.
+  pub fn describe(self) -> &'static str {
+    match self {
+      Kind::Undefined => "undefined",
+      Kind::Null => "null",
+      Kind::Boolean => "a boolean",
+      Kind::Number => "a number",
+      Kind::String => "a string",
+      Kind::Array => "an array",
+      Kind::Object => "an object",
+      Kind::Function => "a function",
+      Kind::Other => "an unsupported value",
+    }
+  }
+}
+
+/// Clears a pending JS exception (e.g. thrown by a getter) and returns it.
+fn take_exception(env: sys::napi_env) -> Option<sys::napi_value> {
+  let mut pending = false;
+  // SAFETY: `env` is the live env of the current callback.
+  unsafe {
+    if sys::napi_is_exception_pending(env, &mut pending) != sys::Status::napi_ok || !pending {
+      return None;
+    }
+    let mut exception = ptr::null_mut();
+    if sys::napi_get_and_clear_last_exception(env, &mut exception) != sys::Status::napi_ok {
+      return None;
+    }
+    Some(exception)
+  }
+}
+
+fn check(env: sys::napi_env, status: sys::napi_status, field: &str) -> Result<()> {
+  if status == sys::Status::napi_ok {
+    return Ok(());
+  }
+  let threw = take_exception(env).is_some();
+  Err(Error::invalid_type(
+    field,
+    if threw {
+      "readable (reading it threw)"
+    } else {
+      "a readable value"
+    },
+  ))
+}
+
+fn internal(status: sys::napi_status, what: &str) -> Result<()> {
+  if status == sys::Status::napi_ok {
+    Ok(())
+  } else {
+    Err(Error::new(
+      crate::error::ErrorCode::Internal,
+      format!("napi call failed while {what} (status {status})"),
+    ))
+  }
+}
+
+impl Js {
+  /// Wraps a value of the current callback.
+  pub fn new(env: sys::napi_env, raw: sys::napi_value) -> Self {
+    Js { env, raw }
+  }
+
+  /// The value's kind.
+  pub fn kind(self) -> Kind {
+    let mut t = 0;
+    // SAFETY: env and raw belong to the current callback.
+    if unsafe { sys::napi_typeof(self.env, self.raw, &mut t) } != sys::Status::napi_ok {
+      take_exception(self.env);
+      return Kind::Other;
+    }
+    match t {
+      sys::ValueType::napi_undefined => Kind::Undefined,
+      sys::ValueType::napi_null => Kind::Null,
+      sys::ValueType::napi_boolean => Kind::Boolean,
+      sys::ValueType::napi_number => Kind::Number,
+      sys::ValueType::napi_string => Kind::String,
+      sys::ValueType::napi_function => Kind::Function,
+      sys::ValueType::napi_object => {
+        let mut is_array = false;
+        // SAFETY: as above.
+        unsafe { sys::napi_is_array(self.env, self.raw, &mut is_array) };
+        if is_array {
+          Kind::Array
+        } else {
+          Kind::Object
+        }
+      }
+      _ => Kind::Other,
+    }
+  }
+
+  /// `self[name]` (the caller checked that `self` is an object).
+  pub fn get(self, name: &str, field: &str) -> Result<Js> {
+    let key =
+      CString::new(name).map_err(|_| Error::invalid_type(field, "a valid property name"))?;
+    let mut out = ptr::null_mut();
+    // SAFETY: env/raw from the current callback, key is NUL-terminated.
+    let status =
+      unsafe { sys::napi_get_named_property(self.env, self.raw, key.as_ptr(), &mut out) };
+    check(self.env, status, field)?;
+    Ok(Js::new(self.env, out))
+  }
+
+  /// Requires an object (not an array, not null).
+  pub fn expect_object(self, field: &str) -> Result<Js> {
+    match self.kind() {
+      Kind::Object => Ok(self),
+      other => Err(Error::invalid_type(
+        field,
+        &format!("an object (got {})", other.describe()),
+      )),
+    }
+  }
+
+  /// A number, strictly (no string coercion).
+  pub fn number(self, field: &str) -> Result<f64> {
+    match self.kind() {
+      Kind::Number => {
+        let mut value = 0.0;
+        // SAFETY: checked to be a number.
+        let status = unsafe { sys::napi_get_value_double(self.env, self.raw, &mut value) };
+        check(self.env, status, field)?;
+        Ok(value)
+      }
+      other => Err(Error::invalid_type(
+        field,
+        &format!("a number (got {})", other.describe()),
+      )),
+    }
+  }
+
+  /// A boolean, strictly.
+  pub fn boolean(self, field: &str) -> Result<bool> {
+    match self.kind() {
+      Kind::Boolean => {
+        let mut value = false;
+        // SAFETY: checked to be a boolean.
+        let status = unsafe { sys::napi_get_value_bool(self.env, self.raw, &mut value) };
+        check(self.env, status, field)?;
+        Ok(value)
+      }
+      other => Err(Error::invalid_type(
+        field,
+        &format!("a boolean (got {})", other.describe()),
+      )),
+    }
+  }
+
+  /// A string of at most `max_bytes` UTF-8 bytes (longer strings are rejected before copying).
+  pub fn string(self, field: &str, max_bytes: usize) -> Result<String> {
+    if self.kind() != Kind::String {
+      return Err(Error::invalid_type(
+        field,
+        &format!("a string (got {})", self.kind().describe()),
+      ));
+    }
+    let mut len = 0usize;
+    // SAFETY: checked to be a string; a null buffer asks for the length.
+    let status =
+      unsafe { sys::napi_get_value_string_utf8(self.env, self.raw, ptr::null_mut(), 0, &mut len) };
+    check(self.env, status, field)?;
+    if len > max_bytes {
+      return Err(Error::invalid_range(
+        field,
+        format!("must be at most {max_bytes} bytes long (got {len})"),
+      ));
+    }
+    let mut buf = vec![0u8; len + 1];
+    let mut written = 0usize;
+    // SAFETY: buf has len + 1 bytes, napi writes at most that including the NUL.
+    let status = unsafe {
+      sys::napi_get_value_string_utf8(
+        self.env,
+        self.raw,
+        buf.as_mut_ptr().cast(),
+        buf.len(),
+        &mut written,
+      )
+    };
+    check(self.env, status, field)?;
+    buf.truncate(written);
+    // napi writes lone surrogates as U+FFFD, so this is valid UTF-8; be safe anyway.
+    String::from_utf8(buf).map_err(|_| Error::invalid_range(field, "must be valid UTF-8"))
+  }
+
+  /// `undefined`/`null` → `None`, else `f(self)`.
+  pub fn optional<T>(self, f: impl FnOnce(Js) -> Result<T>) -> Result<Option<T>> {
+    if self.kind().is_nullish() {
+      Ok(None)
+    } else {
+      f(self).map(Some)
+    }
+  }
+
+  /// Array elements (the caller checked it is an array), at most `max` of them.
+  pub fn elements(self, field: &str, max: u32) -> Result<Vec<Js>> {
+    let mut len = 0u32;
+    // SAFETY: checked to be an array by the caller.
+    let status = unsafe { sys::napi_get_array_length(self.env, self.raw, &mut len) };
+    check(self.env, status, field)?;
+    if len > max {
+      return Err(Error::invalid_range(
+        field,
+        format!("must have at most {max} elements"),
+      ));
+    }
+    (0..len)
+      .map(|i| {
+        let mut out = ptr::null_mut();
+        // SAFETY: index within length; getters may throw, handled by check.
+        let status = unsafe { sys::napi_get_element(self.env, self.raw, i, &mut out) };
+        check(self.env, status, field)?;
+        Ok(Js::new(self.env, out))
+      })
+      .collect()
+  }
+}
+
+/// Builds JS values for results and callback payloads.
+pub struct Builder {
+  env: sys::napi_env,
+}
+
+impl Builder {
+  /// A builder on the env of the current callback.
+  pub fn new(env: sys::napi_env) -> Self {
+    Builder { env }
+  }
+
+  /// `{}`.
+  pub fn object(&self) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: live env.
+    internal(
+      unsafe { sys::napi_create_object(self.env, &mut out) },
+      "creating an object",
+    )?;
+    Ok(out)
+  }
+
+  /// `[]` of a given length.
+  pub fn array(&self, len: usize) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: live env.
+    internal(
+      unsafe { sys::napi_create_array_with_length(self.env, len, &mut out) },
+      "creating an array",
+    )?;
+    Ok(out)
+  }
+
+  /// A number.
+  pub fn number(&self, value: f64) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: live env.
+    internal(
+      unsafe { sys::napi_create_double(self.env, value, &mut out) },
+      "creating a number",
+    )?;
+    Ok(out)
+  }
+
+  /// A string.
+  pub fn string(&self, value: &str) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: pointer and length describe valid UTF-8.
+    internal(
+      unsafe {
+        sys::napi_create_string_utf8(
+          self.env,
+          value.as_ptr().cast(),
+          value.len() as isize,
+          &mut out,
+        )
+      },
+      "creating a string",
+    )?;
+    Ok(out)
+  }
+
+  /// A string or `null`.
+  pub fn string_or_null(&self, value: Option<&str>) -> Result<sys::napi_value> {
+    match value {
+      Some(text) => self.string(text),
+      None => self.null(),
+    }
+  }
+
+  /// A boolean.
+  pub fn boolean(&self, value: bool) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: live env.
+    internal(
+      unsafe { sys::napi_get_boolean(self.env, value, &mut out) },
+      "creating a boolean",
+    )?;
+    Ok(out)
+  }
+
+  /// `null`.
+  pub fn null(&self) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: live env.
+    internal(
+      unsafe { sys::napi_get_null(self.env, &mut out) },
+      "getting null",
+    )?;
+    Ok(out)
+  }
+
+  /// `undefined`.
+  pub fn undefined(&self) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: live env.
+    internal(
+      unsafe { sys::napi_get_undefined(self.env, &mut out) },
+      "getting undefined",
+    )?;
+    Ok(out)
+  }
+
+  /// `target[name] = value`.
+  pub fn set(&self, target: sys::napi_value, name: &str, value: sys::napi_value) -> Result<()> {
+    let key = CString::new(name)
+      .map_err(|_| crate::error::Error::new(crate::error::ErrorCode::Internal, "bad key"))?;
+    // SAFETY: live env, target is an object we created.
+    internal(
+      unsafe { sys::napi_set_named_property(self.env, target, key.as_ptr(), value) },
+      "setting a property",
+    )
+  }
+
+  /// `target[index] = value`.
+  pub fn set_element(
+    &self,
+    target: sys::napi_value,
+    index: u32,
+    value: sys::napi_value,
+  ) -> Result<()> {
+    // SAFETY: live env, target is an array we created.
+    internal(
+      unsafe { sys::napi_set_element(self.env, target, index, value) },
+      "setting an element",
+    )
+  }
+
+  /// A Promise already resolved with `value`, created on the JS thread (no thread hop).
+  pub fn resolved_promise(&self, value: sys::napi_value) -> Result<sys::napi_value> {
+    let mut deferred = ptr::null_mut();
+    let mut promise = ptr::null_mut();
+    // SAFETY: live env; the deferred is settled right away, exactly once.
+    unsafe {
+      internal(
+        sys::napi_create_promise(self.env, &mut deferred, &mut promise),
+        "creating a promise",
+      )?;
+      internal(
+        sys::napi_resolve_deferred(self.env, deferred, value),
+        "resolving a promise",
+      )?;
+    }
+    Ok(promise)
+  }
+
+  /// A Promise already rejected with `reason`.
+  pub fn rejected_promise(&self, reason: sys::napi_value) -> Result<sys::napi_value> {
+    let mut deferred = ptr::null_mut();
+    let mut promise = ptr::null_mut();
+    // SAFETY: as above.
+    unsafe {
+      internal(
+        sys::napi_create_promise(self.env, &mut deferred, &mut promise),
+        "creating a promise",
+      )?;
+      internal(
+        sys::napi_reject_deferred(self.env, deferred, reason),
+        "rejecting a promise",
+      )?;
+    }
+    Ok(promise)
+  }
+}

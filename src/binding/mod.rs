@@ -1,0 +1,10 @@
+//! The napi binding: every `#[napi]` item lives here. It reads JS input strictly, calls the
+//! engines and turns results and errors into JS values.
+
+pub mod callbacks;
+pub mod errors;
+pub mod js;
+pub mod logger;
+pub mod options;
+pub mod promise;
+pub mod viewer_stats;

@@ -1,0 +1,273 @@
+//! Readers for the options PeerTube passes as they are in its YAML (decision D5).
+
+use super::js::{Js, Kind};
+use crate::core::duration::parse_duration_ms;
+use crate::core::validate;
+use crate::error::{Error, Result};
+use crate::geoip::GeoIpConfig;
+use crate::store::{RedisConfig, SentinelConfig};
+
+/// Longest string accepted in options (paths, host names, passwords).
+const MAX_OPTION_STRING: usize = 4096;
+
+/// A property of an options object.
+pub fn prop(object: Js, name: &str, field: &str) -> Result<Js> {
+  object.get(name, field)
+}
+
+/// A duration option: ms as a number, or a PeerTube duration string; `default_ms` if absent.
+pub fn duration(object: Js, name: &str, default_ms: u64) -> Result<u64> {
+  let value = prop(object, name, name)?;
+  match value.kind() {
+    kind if kind.is_nullish() => Ok(default_ms),
+    Kind::Number => validate::positive_duration_ms(name, value.number(name)?),
+    Kind::String => {
+      let text = value.string(name, 64)?;
+      let ms = parse_duration_ms(&text).map_err(|e| Error::invalid_range(name, e))?;
+      validate::positive_duration_ms(name, ms)
+    }
+    other => Err(Error::invalid_type(
+      name,
+      &format!(
+        "a number of ms or a duration string like '10 seconds' (got {})",
+        other.describe()
+      ),
+    )),
+  }
+}
+
+/// A positive integer option within `[1, max]`.
+pub fn positive_integer(object: Js, name: &str, default: u64, max: u64) -> Result<u64> {
+  let value = prop(object, name, name)?;
+  match value.optional(|v| v.number(name))? {
+    None => Ok(default),
+    Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= max as f64 => Ok(n as u64),
+    Some(n) => Err(Error::invalid_range(
+      name,
+      format!("must be an integer from 1 to {max} (got {n})"),
+    )),
+  }
+}
+
+/// A boolean option.
+pub fn boolean(object: Js, name: &str, default: bool) -> Result<bool> {
+  let value = prop(object, name, name)?;
+  Ok(value.optional(|v| v.boolean(name))?.unwrap_or(default))
+}
+
+/// A required non-empty string option.
+pub fn required_string(object: Js, name: &str, max: usize) -> Result<String> {
+  let value = prop(object, name, name)?;
+  if value.kind().is_nullish() {
+    return Err(Error::invalid_type(
+      name,
+      "a non-empty string (it is required)",
+    ));
+  }
+  let text = value.string(name, max)?;
+  if text.is_empty() {
+    return Err(Error::invalid_range(name, "must not be empty"));
+  }
+  Ok(text)
+}
+
+fn optional_string(object: Js, name: &str, field: &str) -> Result<Option<String>> {
+  prop(object, name, field)?.optional(|v| v.string(field, MAX_OPTION_STRING))
+}
+
+fn port(value: Js, field: &str) -> Result<Option<u16>> {
+  match value.optional(|v| v.number(field))? {
+    None => Ok(None),
+    Some(n) if n.fract() == 0.0 && (1.0..=65535.0).contains(&n) => Ok(Some(n as u16)),
+    Some(n) => Err(Error::invalid_range(
+      field,
+      format!("must be a port number (got {n})"),
+    )),
+  }
+}
+
+/// PeerTube's `redis` section: `{ hostname, port, socket, auth, db, sentinel }`, plus
+/// `connectTimeout` and `responseTimeout` (ms or duration strings).
+pub fn redis_config(value: Js) -> Result<RedisConfig> {
+  let defaults = RedisConfig::default();
+  if value.kind().is_nullish() {
+    return Ok(defaults);
+  }
+  let object = value.expect_object("redis")?;
+  let socket = optional_string(object, "socket", "redis.socket")?;
+  let hostname = optional_string(object, "hostname", "redis.hostname")?;
+  let port = port(prop(object, "port", "redis.port")?, "redis.port")?;
+  let db = match prop(object, "db", "redis.db")?.optional(|v| v.number("redis.db"))? {
+    None => 0,
+    Some(n) if n.fract() == 0.0 && (0.0..=1_000_000.0).contains(&n) => n as i64,
+    Some(n) => {
+      return Err(Error::invalid_range(
+        "redis.db",
+        format!("must be a database number (got {n})"),
+      ))
+    }
+  };
+  let sentinel_value = prop(object, "sentinel", "redis.sentinel")?;
+  let sentinel = match sentinel_value.kind() {
+    kind if kind.is_nullish() => None,
+    _ => sentinel_config(sentinel_value.expect_object("redis.sentinel")?)?,
+  };
+  let has_socket = socket.as_deref().is_some_and(|s| !s.is_empty());
+  let explicit = has_socket || hostname.is_some() || port.is_some();
+  let config = RedisConfig {
+    hostname: if explicit {
+      hostname
+    } else {
+      defaults.hostname
+    },
+    port: if explicit {
+      port.or(Some(6379))
+    } else {
+      defaults.port
+    },
+    socket,
+    auth: optional_string(object, "auth", "redis.auth")?,
+    db,
+    sentinel,
+    connect_timeout_ms: duration(object, "connectTimeout", defaults.connect_timeout_ms)?,
+    response_timeout_ms: duration(object, "responseTimeout", defaults.response_timeout_ms)?,
+  };
+  if config.sentinel.is_none()
+    && !has_socket
+    && config.hostname.as_deref().is_none_or(str::is_empty)
+  {
+    return Err(Error::invalid_range(
+      "redis",
+      "needs either socket, or hostname and port",
+    ));
+  }
+  Ok(config)
+}
+
+fn sentinel_config(object: Js) -> Result<Option<SentinelConfig>> {
+  if !boolean(object, "enabled", false)? {
+    return Ok(None);
+  }
+  if boolean(object, "enable_tls", false)? {
+    return Err(Error::invalid_range(
+      "redis.sentinel.enable_tls",
+      "is not supported by this build (TLS to Redis is not compiled in)",
+    ));
+  }
+  let master_name =
+    optional_string(object, "master_name", "redis.sentinel.master_name")?.unwrap_or_default();
+  if master_name.is_empty() {
+    return Err(Error::invalid_range(
+      "redis.sentinel.master_name",
+      "must not be empty",
+    ));
+  }
+  let list = prop(object, "sentinels", "redis.sentinel.sentinels")?;
+  if list.kind() != Kind::Array {
+    return Err(Error::invalid_type(
+      "redis.sentinel.sentinels",
+      "an array of { hostname, port }",
+    ));
+  }
+  let mut sentinels = Vec::new();
+  for (i, item) in list
+    .elements("redis.sentinel.sentinels", 64)?
+    .into_iter()
+    .enumerate()
+  {
+    let field = format!("redis.sentinel.sentinels[{i}]");
+    let item = item.expect_object(&field)?;
+    // PeerTube's YAML says `hostname`; ioredis (and later PeerTube) say `host`: accept both.
+    let host = match optional_string(item, "hostname", &format!("{field}.hostname"))? {
+      Some(host) => Some(host),
+      None => optional_string(item, "host", &format!("{field}.host"))?,
+    };
+    let host = host
+      .filter(|h| !h.is_empty())
+      .ok_or_else(|| Error::invalid_type(&format!("{field}.hostname"), "a non-empty string"))?;
+    let port = port(
+      prop(item, "port", &format!("{field}.port"))?,
+      &format!("{field}.port"),
+    )?
+    .unwrap_or(26379);
+    sentinels.push((host, port));
+  }
+  if sentinels.is_empty() {
+    return Err(Error::invalid_range(
+      "redis.sentinel.sentinels",
+      "must list at least one sentinel",
+    ));
+  }
+  Ok(Some(SentinelConfig {
+    master_name,
+    sentinels,
+    password: optional_string(object, "password", "redis.sentinel.password")?,
+  }))
+}
+
+/// `geoIp`: `null`/absent (disabled) or `{ countryDatabasePath, cityDatabasePath }`.
+pub fn geoip_config(value: Js) -> Result<Option<GeoIpConfig>> {
+  if value.kind().is_nullish() {
+    return Ok(None);
+  }
+  let object = value.expect_object("geoIp")?;
+  Ok(Some(GeoIpConfig {
+    country_database_path: optional_string(
+      object,
+      "countryDatabasePath",
+      "geoIp.countryDatabasePath",
+    )?,
+    city_database_path: optional_string(object, "cityDatabasePath", "geoIp.cityDatabasePath")?,
+  }))
+}
+
+/// A required callback option.
+pub fn function(object: Js, name: &str) -> Result<Js> {
+  let value = prop(object, name, name)?;
+  match value.kind() {
+    Kind::Function => Ok(value),
+    other => Err(Error::invalid_type(
+      name,
+      &format!("a function (got {})", other.describe()),
+    )),
+  }
+}
+
+/// Reads the inputs shared by every entry point: `video.id`, `sessionId`.
+pub mod input {
+  use super::*;
+  use crate::core::sections::ViewEvent;
+
+  /// `video.id` (positive integer) and `video.uuid` (optional string, for log tags).
+  pub fn video(value: Js, field: &str) -> Result<(u64, Option<String>)> {
+    let video = value.expect_object(field)?;
+    let id_field = format!("{field}.id");
+    let id = validate::database_id(&id_field, prop(video, "id", &id_field)?.number(&id_field)?)?;
+    let uuid_field = format!("{field}.uuid");
+    let uuid = prop(video, "uuid", &uuid_field)?.optional(|v| v.string(&uuid_field, 64))?;
+    Ok((id, uuid))
+  }
+
+  /// A session id (validated).
+  pub fn session_id(value: Js, field: &str) -> Result<String> {
+    let text = value.string(field, validate::MAX_SESSION_ID_LENGTH)?;
+    validate::session_id(field, &text)?;
+    Ok(text)
+  }
+
+  /// `currentTime`.
+  pub fn current_time(value: Js, field: &str) -> Result<u32> {
+    validate::current_time(field, value.number(field)?)
+  }
+
+  /// `viewEvent`: absent or `'seek'`.
+  pub fn view_event(value: Js, field: &str) -> Result<Option<ViewEvent>> {
+    let text = value.optional(|v| v.string(field, 64))?;
+    validate::view_event(field, text.as_deref())
+  }
+
+  /// `ip`: absent or a string (GeoIP copes with anything).
+  pub fn ip(value: Js, field: &str) -> Result<Option<String>> {
+    value.optional(|v| v.string(field, 128))
+  }
+}

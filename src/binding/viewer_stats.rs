@@ -1,0 +1,316 @@
+//! `VideoViewerStats`: the JS class around [`ViewerStatsEngine`].
+
+use super::callbacks::{call_host, host_fn, HostFn, Raw};
+use super::js::{Builder, Js};
+use super::logger::read_logger;
+use super::options::{self, input};
+use super::promise::{rejected, resolved, spawn};
+use crate::core::keys::redis_prefix;
+use crate::engine::host::{StatsHost, ViewerRecord};
+use crate::engine::viewer_stats::{
+  Heartbeat, ProcessReport, StatsConfig, SyncReport, ViewerId, ViewerStatsEngine,
+};
+use crate::error::Result;
+use crate::geoip::GeoIp;
+use crate::store::RedisConnection;
+use napi::bindgen_prelude::{Env, Unknown};
+use napi::sys;
+use napi::JsValue;
+use napi_derive::napi;
+use std::future::Future;
+use std::sync::Arc;
+
+/// The host side of viewer stats: a JS `saveViewerStats(viewer)` callback.
+pub struct JsStatsHost {
+  save: HostFn<ViewerRecord>,
+}
+
+impl StatsHost for JsStatsHost {
+  fn save_viewer_stats(&self, record: ViewerRecord) -> impl Future<Output = Result<()>> + Send {
+    call_host(&self.save, "saveViewerStats", record)
+  }
+}
+
+fn record_to_js(env: sys::napi_env, record: ViewerRecord) -> Result<sys::napi_value> {
+  let b = Builder::new(env);
+  let object = b.object()?;
+  b.set(object, "videoId", b.number(record.video_id as f64)?)?;
+  b.set(object, "sessionId", b.string(&record.session_id)?)?;
+  b.set(
+    object,
+    "firstUpdated",
+    b.number(record.first_updated as f64)?,
+  )?;
+  b.set(object, "lastUpdated", b.number(record.last_updated as f64)?)?;
+  let sections = b.array(record.watch_sections.len())?;
+  for (i, section) in record.watch_sections.iter().enumerate() {
+    let item = b.object()?;
+    b.set(item, "start", b.number(f64::from(section.start))?)?;
+    b.set(item, "end", b.number(f64::from(section.end))?)?;
+    b.set_element(sections, i as u32, item)?;
+  }
+  b.set(object, "watchSections", sections)?;
+  b.set(object, "watchTime", b.number(record.watch_time as f64)?)?;
+  b.set(
+    object,
+    "country",
+    b.string_or_null(record.country.as_deref())?,
+  )?;
+  b.set(
+    object,
+    "subdivisionName",
+    b.string_or_null(record.subdivision_name.as_deref())?,
+  )?;
+  Ok(object)
+}
+
+/// Health figures of the engine (see the README, "Guarantees").
+#[napi(object)]
+pub struct ViewerStatsInternalStats {
+  /// Viewers held in memory.
+  pub cached_viewers: f64,
+  /// Viewers changed since the last successful write to Redis.
+  pub pending_writes: f64,
+  /// Viewers being persisted by a processing pass right now.
+  pub in_flight: f64,
+  /// Duration of the last sync, in ms.
+  pub last_sync_ms: f64,
+  /// Duration of the last processing pass, in ms.
+  pub last_process_ms: f64,
+  /// Redis errors since start.
+  pub redis_errors: f64,
+  /// Failed `saveViewerStats` calls since start.
+  pub callback_errors: f64,
+}
+
+/// PeerTube's `VideoViewerStats`: watch sections, watch time and GeoIP of every viewer, in a
+/// native cache written behind to Redis (byte-compatible with PeerTube's keys and JSON) and
+/// handed to `saveViewerStats` after `viewerStatsLifetime` of inactivity.
+///
+/// Methods returning a Promise never throw: invalid input rejects with a `TypeError` or
+/// `RangeError` whose `code` is `'INVALID_ARGUMENT'`, and nothing changes.
+#[napi]
+pub struct VideoViewerStats {
+  engine: Arc<ViewerStatsEngine<JsStatsHost>>,
+}
+
+fn read_options(
+  env: &Env,
+  options: Unknown,
+) -> Result<(
+  StatsConfig,
+  Arc<RedisConnection>,
+  Option<GeoIp>,
+  JsStatsHost,
+  crate::log::Logger,
+  bool,
+)> {
+  let object = Js::new(env.raw(), options.raw()).expect_object("options")?;
+  let logger = read_logger(options::prop(object, "logger", "logger")?)?;
+  let redis = options::redis_config(options::prop(object, "redis", "redis")?)?;
+  let host = options::required_string(object, "webserverHost", 512)?;
+  let geoip = options::geoip_config(options::prop(object, "geoIp", "geoIp")?)?;
+  let save = options::function(object, "saveViewerStats")?;
+  let config = StatsConfig {
+    prefix: redis_prefix(&host),
+    lifetime_ms: options::duration(object, "viewerStatsLifetime", 3_600_000)?,
+    sync_interval_ms: options::duration(object, "syncRedisInterval", 30_000)?,
+    max_sections: options::positive_integer(object, "maxWatchSections", 100, 100_000)? as usize,
+    callback_timeout_ms: options::duration(object, "callbackTimeout", 60_000)?,
+    process_concurrency: options::positive_integer(object, "processConcurrency", 8, 1_000)?
+      as usize,
+  };
+  let auto_start = options::boolean(object, "autoStart", true)?;
+  let connection = Arc::new(RedisConnection::new(&redis)?);
+  let save = host_fn(env.raw(), save.raw, record_to_js).map_err(|e| {
+    crate::error::Error::invalid_type(
+      "saveViewerStats",
+      &format!("a usable function ({})", e.reason),
+    )
+  })?;
+  let geoip = geoip.map(|config| GeoIp::open(&config, logger.clone()));
+  Ok((
+    config,
+    connection,
+    geoip,
+    JsStatsHost { save },
+    logger,
+    auto_start,
+  ))
+}
+
+fn read_heartbeat(env: &Env, value: Unknown) -> Result<Heartbeat> {
+  let object = Js::new(env.raw(), value.raw()).expect_object("input")?;
+  let (video_id, video_uuid) = input::video(options::prop(object, "video", "video")?, "video")?;
+  let current_time = input::current_time(
+    options::prop(object, "currentTime", "currentTime")?,
+    "currentTime",
+  )?;
+  let session_id = input::session_id(
+    options::prop(object, "sessionId", "sessionId")?,
+    "sessionId",
+  )?;
+  let event = input::view_event(
+    options::prop(object, "viewEvent", "viewEvent")?,
+    "viewEvent",
+  )?;
+  let ip = input::ip(options::prop(object, "ip", "ip")?, "ip")?;
+  Ok(Heartbeat {
+    viewer: ViewerId {
+      session_id: session_id.into(),
+      video_id,
+    },
+    current_time,
+    event,
+    ip,
+    video_uuid,
+  })
+}
+
+fn sync_report(b: &Builder, report: SyncReport) -> Result<sys::napi_value> {
+  let object = b.object()?;
+  b.set(object, "written", b.number(report.written as f64)?)?;
+  Ok(object)
+}
+
+fn process_report(b: &Builder, report: ProcessReport) -> Result<sys::napi_value> {
+  let object = b.object()?;
+  for (name, value) in [
+    ("scanned", report.scanned),
+    ("expired", report.expired),
+    ("persisted", report.persisted),
+    ("discarded", report.discarded),
+    ("failed", report.failed),
+    ("orphansRemoved", report.orphans_removed),
+  ] {
+    b.set(object, name, b.number(value as f64)?)?;
+  }
+  Ok(object)
+}
+
+#[napi]
+impl VideoViewerStats {
+  /// Creates the engine and, unless `autoStart: false`, starts its sync and processing timers.
+  /// Does not connect to Redis yet (the first command does). Throws `INVALID_ARGUMENT` on bad options.
+  #[napi(constructor, ts_args_type = "options: VideoViewerStatsOptions")]
+  pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
+    let (config, connection, geoip, host, logger, auto_start) =
+      read_options(&env, options).map_err(|e| super::errors::to_napi(env.raw(), &e))?;
+    let engine = Arc::new(ViewerStatsEngine::new(
+      config, connection, geoip, host, logger,
+    ));
+    if auto_start {
+      napi::bindgen_prelude::spawn(engine.clone().run_timers());
+    }
+    Ok(VideoViewerStats { engine })
+  }
+
+  /// Records one heartbeat (PeerTube's `addLocalViewer`). Resolves when the viewer is updated in
+  /// memory; Redis receives it at the next sync. A viewer unknown to the cache is first read
+  /// from Redis (continuing what PeerTube or a previous process wrote). Never fails because of
+  /// Redis: with Redis down the viewer is kept in memory and merged later.
+  #[napi(
+    ts_args_type = "input: LocalViewerInput",
+    ts_return_type = "Promise<void>"
+  )]
+  pub fn add_local_viewer(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
+    let beat = match read_heartbeat(&env, input) {
+      Ok(beat) => beat,
+      Err(err) => return rejected(&env, &err),
+    };
+    match self.engine.heartbeat_in_memory(&beat) {
+      Ok(true) => resolved(&env, Builder::undefined),
+      Ok(false) => {
+        let engine = self.engine.clone();
+        spawn(
+          &env,
+          async move { engine.heartbeat(beat).await },
+          |b, ()| b.undefined(),
+        )
+      }
+      Err(err) => rejected(&env, &err),
+    }
+  }
+
+  /// Watch time in seconds of `sessionId` on `videoId` (0 if unknown): cache, then Redis.
+  #[napi(
+    ts_args_type = "videoId: number, sessionId: string",
+    ts_return_type = "Promise<number>"
+  )]
+  pub fn get_watch_time(
+    &self,
+    env: Env,
+    video_id: Unknown,
+    session_id: Unknown,
+  ) -> napi::Result<Raw> {
+    let viewer = (|| -> Result<ViewerId> {
+      let video_id = crate::core::validate::database_id(
+        "videoId",
+        Js::new(env.raw(), video_id.raw()).number("videoId")?,
+      )?;
+      let session_id = input::session_id(Js::new(env.raw(), session_id.raw()), "sessionId")?;
+      Ok(ViewerId {
+        session_id: session_id.into(),
+        video_id,
+      })
+    })();
+    let viewer = match viewer {
+      Ok(viewer) => viewer,
+      Err(err) => return rejected(&env, &err),
+    };
+    if let Some(seconds) = self.engine.watch_time_in_memory(&viewer) {
+      return resolved(&env, |b| b.number(seconds as f64));
+    }
+    let engine = self.engine.clone();
+    spawn(
+      &env,
+      async move { engine.watch_time(&viewer).await },
+      |b, s| b.number(s as f64),
+    )
+  }
+
+  /// Writes every pending viewer to Redis now (one `MULTI { SADD, MSET }` per 1000 viewers).
+  /// Rejects with `REDIS_UNAVAILABLE` if Redis fails; the viewers stay pending.
+  #[napi(ts_return_type = "Promise<{ written: number }>")]
+  pub fn sync_redis_writes(&self, env: Env) -> napi::Result<Raw> {
+    let engine = self.engine.clone();
+    spawn(&env, async move { engine.sync().await }, sync_report)
+  }
+
+  /// Runs one processing pass: syncs, then hands every viewer inactive for
+  /// `viewerStatsLifetime` to `saveViewerStats` and deletes it from Redis (viewers with no watch
+  /// time are deleted without a call). A failed callback keeps the viewer for the next pass.
+  #[napi(
+    ts_return_type = "Promise<{ scanned: number; expired: number; persisted: number; discarded: number; failed: number; orphansRemoved: number }>"
+  )]
+  pub fn process_viewer_stats(&self, env: Env) -> napi::Result<Raw> {
+    let engine = self.engine.clone();
+    spawn(&env, async move { engine.process().await }, process_report)
+  }
+
+  /// Health snapshot (synchronous, no I/O).
+  #[napi]
+  pub fn get_internal_stats(&self) -> ViewerStatsInternalStats {
+    let h = self.engine.health();
+    ViewerStatsInternalStats {
+      cached_viewers: h.cached_viewers as f64,
+      pending_writes: h.pending_writes as f64,
+      in_flight: h.in_flight as f64,
+      last_sync_ms: h.last_sync_ms as f64,
+      last_process_ms: h.last_process_ms as f64,
+      redis_errors: h.redis_errors as f64,
+      callback_errors: h.callback_errors as f64,
+    }
+  }
+
+  /// Stops the timers, waits for a running processing pass and writes every pending viewer to
+  /// Redis. Idempotent; after it, `addLocalViewer` rejects with `code: 'CLOSED'`. Rejects with
+  /// `REDIS_UNAVAILABLE` if the final write failed (call it again to retry).
+  #[napi(ts_return_type = "Promise<void>")]
+  pub fn close(&self, env: Env) -> napi::Result<Raw> {
+    let engine = self.engine.clone();
+    spawn(&env, async move { engine.close().await }, |b, _| {
+      b.undefined()
+    })
+  }
+}

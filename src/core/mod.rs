@@ -1,0 +1,7 @@
+//! Pure logic of PeerTube's views subsystem: no I/O, no napi, no clock (callers pass `now`).
+
+pub mod duration;
+pub mod keys;
+pub mod sections;
+pub mod stats;
+pub mod validate;

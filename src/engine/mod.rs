@@ -1,0 +1,6 @@
+//! Stateful engines: the cache, write-behind sync, timers and host calls. No napi here either;
+//! host callbacks come in through traits that the binding implements with JS functions.
+
+pub mod clock;
+pub mod host;
+pub mod viewer_stats;

@@ -1,0 +1,822 @@
+//! `VideoViewerStats` (spec section 1): per-viewer watch sections in a cache in front of Redis,
+//! written behind to Redis, handed to the host after `lifetime` of inactivity.
+//!
+//! Differences from PeerTube (decision D3), none of which changes the data format:
+//! - writes are atomic (`MULTI { SADD, MSET }`, `MULTI { SREM, DEL }`) and a failed write stays
+//!   pending for the next sync instead of being dropped;
+//! - a viewer being persisted is *claimed*: a heartbeat arriving meanwhile starts a fresh object
+//!   that Redis only receives once the claim is settled, and a failed persistence merges the
+//!   claimed sections back, so every section reaches the host exactly once (Q7);
+//! - a set member whose value is missing is removed (after two passes) instead of aborting (Q6);
+//! - a heartbeat never fails because Redis is down: the viewer is kept in memory and merged with
+//!   what Redis holds at the next successful sync.
+
+use super::clock::now_ms;
+use super::host::{StatsHost, ViewerRecord};
+use crate::core::keys::{parse_viewer_stats_key, viewer_stats_key};
+use crate::core::sections::ViewEvent;
+use crate::core::stats::{GeoLocation, HeartbeatOutcome, ViewerStats};
+use crate::error::{Error, ErrorCode, Result};
+use crate::geoip::GeoIp;
+use crate::log::{Logger, Meta};
+use crate::store::viewer_stats::ViewerStatsStore;
+use crate::store::RedisConnection;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// How many viewers go into one Redis transaction.
+const REDIS_BATCH: usize = 1_000;
+
+/// Settings of the viewer stats engine.
+#[derive(Clone, Debug)]
+pub struct StatsConfig {
+  /// Redis key prefix, `redis-{webserverHost}-`.
+  pub prefix: String,
+  /// Inactivity after which a viewer is persisted (PeerTube `VIEW_LIFETIME.VIEWER_STATS`).
+  pub lifetime_ms: u64,
+  /// Period of the write-behind sync (PeerTube `VIEWER_SYNC_REDIS`).
+  pub sync_interval_ms: u64,
+  /// Most watch sections kept per viewer (PeerTube `MAX_LOCAL_VIEWER_WATCH_SECTIONS`).
+  pub max_sections: usize,
+  /// Longest a host callback may take before it counts as failed.
+  pub callback_timeout_ms: u64,
+  /// Host persistence calls in flight at once during processing.
+  pub process_concurrency: usize,
+}
+
+/// One viewer of one video.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ViewerId {
+  /// Session id (or hashed IP).
+  pub session_id: Box<str>,
+  /// Local video id.
+  pub video_id: u64,
+}
+
+impl ViewerId {
+  /// Un-prefixed Redis key / set member.
+  pub fn member(&self) -> String {
+    viewer_stats_key(&self.session_id, self.video_id)
+  }
+}
+
+/// One validated heartbeat.
+#[derive(Clone, Debug)]
+pub struct Heartbeat {
+  /// Who.
+  pub viewer: ViewerId,
+  /// Position in seconds.
+  pub current_time: u32,
+  /// Player event.
+  pub event: Option<ViewEvent>,
+  /// Client IP, for GeoIP when the viewer is new.
+  pub ip: Option<String>,
+  /// Video uuid, for log tags.
+  pub video_uuid: Option<String>,
+}
+
+/// What a sync wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyncReport {
+  /// Viewers written to Redis.
+  pub written: u64,
+}
+
+/// What a processing pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcessReport {
+  /// Members found in the Redis set.
+  pub scanned: u64,
+  /// Viewers inactive for at least the lifetime.
+  pub expired: u64,
+  /// Viewers handed to the host and deleted.
+  pub persisted: u64,
+  /// Viewers with `watchTime == 0`, deleted without a host call.
+  pub discarded: u64,
+  /// Viewers whose host call failed (kept for the next pass).
+  pub failed: u64,
+  /// Set members without value, removed.
+  pub orphans_removed: u64,
+}
+
+/// Health counters (see `getInternalStats`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatsHealth {
+  /// Viewers in the cache.
+  pub cached_viewers: u64,
+  /// Viewers waiting to be written to Redis.
+  pub pending_writes: u64,
+  /// Viewers being persisted right now.
+  pub in_flight: u64,
+  /// Duration of the last sync, ms.
+  pub last_sync_ms: u64,
+  /// Duration of the last processing pass, ms.
+  pub last_process_ms: u64,
+  /// Redis errors since start.
+  pub redis_errors: u64,
+  /// Host callback failures since start.
+  pub callback_errors: u64,
+}
+
+struct Entry {
+  stats: ViewerStats,
+  /// Must be written to Redis.
+  dirty: bool,
+  /// Created while Redis could not be read: merge with Redis' value before writing.
+  unverified: bool,
+}
+
+#[derive(Default)]
+struct State {
+  cache: HashMap<ViewerId, Entry>,
+  /// Ids whose entry turned dirty (each once while dirty).
+  dirty_queue: Vec<ViewerId>,
+  /// Viewers claimed by a processing pass.
+  in_flight: HashSet<ViewerId>,
+  /// Persisted viewers whose Redis deletion failed: retried before anything else.
+  pending_deletes: Vec<ViewerId>,
+  /// Set members seen without value in the previous pass.
+  orphan_candidates: HashSet<String>,
+}
+
+impl State {
+  fn mark_dirty(&mut self, id: &ViewerId) {
+    if let Some(entry) = self.cache.get_mut(id) {
+      if !entry.dirty {
+        entry.dirty = true;
+        self.dirty_queue.push(id.clone());
+      }
+    }
+  }
+}
+
+/// A claimed viewer and what to restore if its persistence fails.
+struct Claim {
+  id: ViewerId,
+  stats: ViewerStats,
+  was_cached: bool,
+  was_dirty: bool,
+}
+
+/// The viewer stats engine.
+pub struct ViewerStatsEngine<H: StatsHost> {
+  config: StatsConfig,
+  connection: Arc<RedisConnection>,
+  geoip: Option<GeoIp>,
+  host: Arc<H>,
+  logger: Logger,
+  state: Mutex<State>,
+  sync_lock: tokio::sync::Mutex<()>,
+  process_lock: tokio::sync::Mutex<()>,
+  closed: AtomicBool,
+  stop: watch::Sender<bool>,
+  last_sync_ms: AtomicU64,
+  last_process_ms: AtomicU64,
+  redis_errors: AtomicU64,
+  callback_errors: AtomicU64,
+}
+
+impl<H: StatsHost> ViewerStatsEngine<H> {
+  /// A new engine; call [`Self::run_timers`] to start the periodic sync and processing.
+  pub fn new(
+    config: StatsConfig,
+    connection: Arc<RedisConnection>,
+    geoip: Option<GeoIp>,
+    host: H,
+    logger: Logger,
+  ) -> Self {
+    ViewerStatsEngine {
+      config,
+      connection,
+      geoip,
+      host: Arc::new(host),
+      logger,
+      state: Mutex::new(State::default()),
+      sync_lock: tokio::sync::Mutex::new(()),
+      process_lock: tokio::sync::Mutex::new(()),
+      closed: AtomicBool::new(false),
+      stop: watch::channel(false).0,
+      last_sync_ms: AtomicU64::new(0),
+      last_process_ms: AtomicU64::new(0),
+      redis_errors: AtomicU64::new(0),
+      callback_errors: AtomicU64::new(0),
+    }
+  }
+
+  fn store(&self) -> ViewerStatsStore<'_> {
+    ViewerStatsStore::new(&self.connection, &self.config.prefix)
+  }
+
+  fn lock(&self) -> MutexGuard<'_, State> {
+    // A poisoned lock only means another thread panicked while holding it; the state itself
+    // is always left consistent between statements, so keep going.
+    self
+      .state
+      .lock()
+      .unwrap_or_else(|poisoned| poisoned.into_inner())
+  }
+
+  fn ensure_open(&self) -> Result<()> {
+    if self.closed.load(Ordering::Acquire) {
+      Err(Error::new(ErrorCode::Closed, "VideoViewerStats is closed"))
+    } else {
+      Ok(())
+    }
+  }
+
+  fn redis_failed(&self, err: &Error, message: &str) {
+    self.redis_errors.fetch_add(1, Ordering::Relaxed);
+    self
+      .logger
+      .warn(message, || Meta::field("error", err.message.clone()));
+  }
+
+  /// Applies a heartbeat when the viewer is in memory (no I/O). Returns `false` when the
+  /// viewer must be read from Redis first: call [`Self::heartbeat`] then.
+  pub fn heartbeat_in_memory(&self, beat: &Heartbeat) -> Result<bool> {
+    self.ensure_open()?;
+    let now = now_ms();
+    let mut state = self.lock();
+    if state.cache.contains_key(&beat.viewer) {
+      self.apply(&mut state, beat, now, None);
+      return Ok(true);
+    }
+    if state.in_flight.contains(&beat.viewer) {
+      // Being persisted: start a fresh object, never re-read the claimed one (Q7).
+      let fresh = self.new_stats(beat, now);
+      self.apply(&mut state, beat, now, Some((fresh, false)));
+      return Ok(true);
+    }
+    Ok(false)
+  }
+
+  /// Applies a heartbeat, reading the viewer from Redis on a cache miss.
+  pub async fn heartbeat(&self, beat: Heartbeat) -> Result<()> {
+    if self.heartbeat_in_memory(&beat)? {
+      return Ok(());
+    }
+    let loaded = self.store().get(&beat.viewer.member()).await;
+    let now = now_ms();
+    let (stats, unverified) = match loaded {
+      Ok(Some(json)) => match ViewerStats::from_json(&json) {
+        Ok(stats) => (Some(stats), false),
+        Err(err) => {
+          self.logger.error(
+            "Invalid viewer stats in Redis, starting a new object.",
+            || Meta::field("key", beat.viewer.member()).and("error", err),
+          );
+          (None, false)
+        }
+      },
+      Ok(None) => (None, false),
+      Err(err) => {
+        self.redis_failed(&err, "Cannot read viewer from Redis, keeping it in memory.");
+        (None, true)
+      }
+    };
+    let mut state = self.lock();
+    self.ensure_open()?;
+    if state.cache.contains_key(&beat.viewer) {
+      // Another heartbeat of this viewer loaded it meanwhile.
+      self.apply(&mut state, &beat, now, None);
+    } else if state.in_flight.contains(&beat.viewer) {
+      let fresh = self.new_stats(&beat, now);
+      self.apply(&mut state, &beat, now, Some((fresh, false)));
+    } else {
+      let stats = stats.unwrap_or_else(|| self.new_stats(&beat, now));
+      self.apply(&mut state, &beat, now, Some((stats, unverified)));
+    }
+    Ok(())
+  }
+
+  fn new_stats(&self, beat: &Heartbeat, now: u64) -> ViewerStats {
+    let location = match (&self.geoip, &beat.ip) {
+      (Some(geoip), Some(ip)) => geoip.lookup(ip),
+      _ => GeoLocation::default(),
+    };
+    ViewerStats::new(now, beat.viewer.video_id, location)
+  }
+
+  /// Applies `beat` to the cached entry, inserting `new` first when given.
+  fn apply(&self, state: &mut State, beat: &Heartbeat, now: u64, new: Option<(ViewerStats, bool)>) {
+    if let Some((stats, unverified)) = new {
+      state.cache.insert(
+        beat.viewer.clone(),
+        Entry {
+          stats,
+          dirty: false,
+          unverified,
+        },
+      );
+    }
+    let Some(entry) = state.cache.get_mut(&beat.viewer) else {
+      return;
+    };
+    let outcome =
+      entry
+        .stats
+        .heartbeat(now, beat.current_time, beat.event, self.config.max_sections);
+    if outcome == HeartbeatOutcome::SectionCapReached {
+      self.logger.warn(
+        "Too much watch section to store for a viewer, skipping this one",
+        || Meta {
+          video_uuid: beat.video_uuid.clone(),
+          ..Meta::field("sessionId", &*beat.viewer.session_id)
+        },
+      );
+      return;
+    }
+    state.mark_dirty(&beat.viewer);
+  }
+
+  /// Watch time of a cached viewer, without I/O. `None`: ask Redis ([`Self::watch_time`]).
+  pub fn watch_time_in_memory(&self, viewer: &ViewerId) -> Option<u64> {
+    let state = self.lock();
+    match state.cache.get(viewer) {
+      Some(entry) => Some(entry.stats.watch_time()),
+      None if state.in_flight.contains(viewer) => Some(0),
+      None => None,
+    }
+  }
+
+  /// Watch time in seconds, 0 if the viewer is unknown (spec 1.4).
+  pub async fn watch_time(&self, viewer: &ViewerId) -> Result<u64> {
+    if let Some(seconds) = self.watch_time_in_memory(viewer) {
+      return Ok(seconds);
+    }
+    let json = self.store().get(&viewer.member()).await?;
+    Ok(
+      json
+        .and_then(|j| ViewerStats::from_json(&j).ok())
+        .map_or(0, |s| s.watch_time()),
+    )
+  }
+
+  /// Writes every pending viewer to Redis (spec 1.5). A failed write stays pending.
+  pub async fn sync(&self) -> Result<SyncReport> {
+    let _guard = self.sync_lock.lock().await;
+    self.sync_locked().await
+  }
+
+  async fn sync_locked(&self) -> Result<SyncReport> {
+    let started = Instant::now();
+    let result = self.write_pending().await;
+    self
+      .last_sync_ms
+      .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+    if let Err(err) = &result {
+      self.redis_failed(err, "Cannot write viewer into redis");
+    }
+    result
+  }
+
+  async fn write_pending(&self) -> Result<SyncReport> {
+    self.retry_pending_deletes().await?;
+    let (mut ready, unverified) = {
+      let mut state = self.lock();
+      let queue = std::mem::take(&mut state.dirty_queue);
+      let mut ready = Vec::with_capacity(queue.len());
+      let mut unverified = Vec::new();
+      let mut requeue = Vec::new();
+      for id in queue {
+        if state.in_flight.contains(&id) {
+          requeue.push(id);
+          continue;
+        }
+        let Some(entry) = state.cache.get_mut(&id) else {
+          continue;
+        };
+        if !entry.dirty {
+          continue;
+        }
+        entry.dirty = false;
+        if entry.unverified {
+          unverified.push(id);
+        } else {
+          ready.push((id.member(), entry.stats.to_json(), id));
+        }
+      }
+      state.dirty_queue.extend(requeue);
+      (ready, unverified)
+    };
+    if !unverified.is_empty() {
+      match self.merge_unverified(&unverified).await {
+        Ok(merged) => ready.extend(merged),
+        Err(err) => {
+          let mut state = self.lock();
+          for id in unverified.iter().chain(ready.iter().map(|(_, _, id)| id)) {
+            state.mark_dirty(id);
+          }
+          return Err(err);
+        }
+      }
+    }
+    let mut written = 0;
+    let mut rest = ready.as_slice();
+    while !rest.is_empty() {
+      let (chunk, tail) = rest.split_at(rest.len().min(REDIS_BATCH));
+      let pairs: Vec<(String, String)> = chunk
+        .iter()
+        .map(|(m, j, _)| (m.clone(), j.clone()))
+        .collect();
+      if let Err(err) = self.store().write(&pairs).await {
+        let mut state = self.lock();
+        for (_, _, id) in rest {
+          state.mark_dirty(id);
+        }
+        return Err(err);
+      }
+      written += chunk.len() as u64;
+      rest = tail;
+    }
+    Ok(SyncReport { written })
+  }
+
+  /// Entries created while Redis was unreachable: put what Redis holds in front of them.
+  async fn merge_unverified(&self, ids: &[ViewerId]) -> Result<Vec<(String, String, ViewerId)>> {
+    let members: Vec<String> = ids.iter().map(ViewerId::member).collect();
+    let mut stored = Vec::with_capacity(ids.len());
+    for chunk in members.chunks(REDIS_BATCH) {
+      let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+      stored.extend(self.store().get_many(&refs).await?);
+    }
+    let mut state = self.lock();
+    let mut out = Vec::with_capacity(ids.len());
+    for ((id, member), json) in ids.iter().zip(members).zip(stored) {
+      let Some(entry) = state.cache.get_mut(id) else {
+        continue;
+      };
+      if let Some(older) = json.and_then(|j| ViewerStats::from_json(&j).ok()) {
+        entry.stats.prepend(older);
+      }
+      entry.unverified = false;
+      out.push((member, entry.stats.to_json(), id.clone()));
+    }
+    Ok(out)
+  }
+
+  async fn retry_pending_deletes(&self) -> Result<()> {
+    let ids = std::mem::take(&mut self.lock().pending_deletes);
+    if ids.is_empty() {
+      return Ok(());
+    }
+    let members: Vec<String> = ids.iter().map(ViewerId::member).collect();
+    let refs: Vec<&str> = members.iter().map(String::as_str).collect();
+    match self.store().delete(&refs).await {
+      Ok(()) => {
+        let mut state = self.lock();
+        for id in &ids {
+          state.in_flight.remove(id);
+        }
+        Ok(())
+      }
+      Err(err) => {
+        self.lock().pending_deletes.extend(ids);
+        Err(err)
+      }
+    }
+  }
+
+  /// Hands every viewer inactive for `lifetime` to the host and deletes it (spec 1.6).
+  /// A second call while a pass runs waits for it and then runs its own pass.
+  pub async fn process(&self) -> Result<ProcessReport> {
+    let _pass = self.process_lock.lock().await;
+    let started = Instant::now();
+    let result = self.process_locked().await;
+    self
+      .last_process_ms
+      .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+    result
+  }
+
+  async fn process_locked(&self) -> Result<ProcessReport> {
+    let mut report = ProcessReport::default();
+    let now = now_ms();
+    let claims = {
+      let _sync = self.sync_lock.lock().await;
+      // Pending writes must reach Redis first (PeerTube does the same); if Redis is down the
+      // listing below fails as well.
+      let _ = self.sync_locked().await;
+      let members = match self.store().members().await {
+        Ok(members) => members,
+        Err(err) => {
+          self.redis_failed(&err, "Cannot list viewers to process.");
+          return Err(err);
+        }
+      };
+      report.scanned = members.len() as u64;
+      let mut claims = Vec::new();
+      for chunk in members.chunks(REDIS_BATCH) {
+        claims.extend(self.claim_expired(chunk, now, &mut report).await?);
+      }
+      claims
+    };
+    report.expired = claims.len() as u64;
+    self.logger.debug("Processing viewer statistics.", || {
+      Meta::field("expired", report.expired)
+    });
+    let (settled, failed) = self.persist(claims).await;
+    report.discarded = settled.iter().filter(|(_, zero)| *zero).count() as u64;
+    report.persisted = settled.len() as u64 - report.discarded;
+    report.failed = failed.len() as u64;
+    self.restore(failed);
+    self
+      .delete_settled(settled.into_iter().map(|(id, _)| id).collect())
+      .await;
+    Ok(report)
+  }
+
+  /// Reads one chunk of members and claims the expired viewers among them.
+  async fn claim_expired(
+    &self,
+    members: &[String],
+    now: u64,
+    report: &mut ProcessReport,
+  ) -> Result<Vec<Claim>> {
+    let lifetime = self.config.lifetime_ms;
+    let mut to_fetch: Vec<(&str, ViewerId)> = Vec::new();
+    let mut candidates: Vec<(ViewerId, Option<ViewerStats>)> = Vec::new();
+    {
+      let state = self.lock();
+      for member in members {
+        let Some((session, video_id)) = parse_viewer_stats_key(member) else {
+          self
+            .logger
+            .warn("Ignoring a viewer stats key of unknown format.", || {
+              Meta::field("key", member.as_str())
+            });
+          continue;
+        };
+        let id = ViewerId {
+          session_id: session.into(),
+          video_id,
+        };
+        if state.in_flight.contains(&id) {
+          continue;
+        }
+        match state.cache.get(&id) {
+          Some(entry) if entry.stats.is_expired(now, lifetime) => candidates.push((id, None)),
+          Some(_) => {}
+          None => to_fetch.push((member.as_str(), id)),
+        }
+      }
+    }
+    let refs: Vec<&str> = to_fetch.iter().map(|(m, _)| *m).collect();
+    let values = self.store().get_many(&refs).await.inspect_err(|err| {
+      self.redis_failed(err, "Cannot read viewers to process.");
+    })?;
+    let mut orphans = Vec::new();
+    for ((member, id), value) in to_fetch.into_iter().zip(values) {
+      match value.map(|json| ViewerStats::from_json(&json)) {
+        None => orphans.push(member),
+        Some(Ok(stats)) if stats.is_expired(now, lifetime) => candidates.push((id, Some(stats))),
+        Some(Ok(_)) => {}
+        Some(Err(err)) => self.logger.error(
+          "Cannot process viewer stats for Redis key, invalid value kept.",
+          || Meta::field("key", member).and("error", err),
+        ),
+      }
+    }
+    report.orphans_removed += self.remove_orphans(orphans).await;
+    let mut state = self.lock();
+    let mut claims = Vec::with_capacity(candidates.len());
+    for (id, from_redis) in candidates {
+      if state.in_flight.contains(&id) {
+        continue;
+      }
+      // The cache may have been filled (and updated) since the listing: it wins.
+      let claim = match state.cache.remove(&id) {
+        Some(entry) if entry.stats.is_expired(now, lifetime) => Claim {
+          id,
+          stats: entry.stats,
+          was_cached: true,
+          was_dirty: entry.dirty,
+        },
+        Some(entry) => {
+          state.cache.insert(id, entry);
+          continue;
+        }
+        None => match from_redis {
+          Some(stats) => Claim {
+            id,
+            stats,
+            was_cached: false,
+            was_dirty: false,
+          },
+          None => continue,
+        },
+      };
+      state.in_flight.insert(claim.id.clone());
+      claims.push(claim);
+    }
+    Ok(claims)
+  }
+
+  /// Members without value are removed when they were already orphans in the previous pass,
+  /// so that a writer whose `SADD` lands before its `SET` (PeerTube) is never cut off.
+  async fn remove_orphans(&self, orphans: Vec<&str>) -> u64 {
+    let confirmed: Vec<&str> = {
+      let mut state = self.lock();
+      let previous = std::mem::take(&mut state.orphan_candidates);
+      let (confirmed, fresh): (Vec<&str>, Vec<&str>) =
+        orphans.into_iter().partition(|m| previous.contains(*m));
+      state.orphan_candidates = fresh.into_iter().map(str::to_string).collect();
+      confirmed
+    };
+    if confirmed.is_empty() {
+      return 0;
+    }
+    match self.store().remove_orphans(&confirmed).await {
+      Ok(removed) => {
+        self
+          .logger
+          .warn("Removed viewer stats keys without value.", || {
+            Meta::field("removed", removed)
+          });
+        removed
+      }
+      Err(err) => {
+        self.redis_failed(&err, "Cannot remove viewer stats keys without value.");
+        0
+      }
+    }
+  }
+
+  /// Calls the host for every claim with watch time; returns `(settled, failed)` where settled
+  /// carries `true` for viewers discarded without a call (watch time 0).
+  async fn persist(&self, claims: Vec<Claim>) -> (Vec<(ViewerId, bool)>, Vec<Claim>) {
+    let mut settled = Vec::with_capacity(claims.len());
+    let mut failed = Vec::new();
+    // Claims stay here, not in the tasks: a task that panics still gives its claim back.
+    let mut running: HashMap<tokio::task::Id, Claim> = HashMap::new();
+    let mut calls = tokio::task::JoinSet::new();
+    let timeout = Duration::from_millis(self.config.callback_timeout_ms);
+    let mut claims = claims.into_iter();
+    loop {
+      while calls.len() < self.config.process_concurrency.max(1) {
+        let Some(claim) = claims.next() else { break };
+        if claim.stats.watch_time() == 0 {
+          settled.push((claim.id, true));
+          continue;
+        }
+        let host = self.host.clone();
+        let record = record_of(&claim);
+        let handle = calls.spawn(async move {
+          match tokio::time::timeout(timeout, host.save_viewer_stats(record)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Error::new(
+              ErrorCode::CallbackFailed,
+              format!(
+                "saveViewerStats did not settle within {} ms",
+                timeout.as_millis()
+              ),
+            )),
+          }
+        });
+        running.insert(handle.id(), claim);
+      }
+      let Some(joined) = calls.join_next_with_id().await else {
+        break;
+      };
+      let (task, outcome) = match joined {
+        Ok((task, outcome)) => (task, outcome),
+        Err(join_error) => (
+          join_error.id(),
+          Err(Error::new(
+            ErrorCode::Internal,
+            format!("persistence task failed: {join_error}"),
+          )),
+        ),
+      };
+      let Some(claim) = running.remove(&task) else {
+        continue;
+      };
+      match outcome {
+        Ok(()) => settled.push((claim.id, false)),
+        Err(err) => {
+          self.callback_errors.fetch_add(1, Ordering::Relaxed);
+          self
+            .logger
+            .error("Cannot process viewer stats for Redis key %s.", || {
+              Meta::field("key", claim.id.member())
+                .and("error", err.message.clone())
+                .with_err(err.cause.clone())
+            });
+          failed.push(claim);
+        }
+      }
+    }
+    (settled, failed)
+  }
+
+  /// Puts failed claims back so the next pass retries them, merging with any fresh object.
+  fn restore(&self, failed: Vec<Claim>) {
+    if failed.is_empty() {
+      return;
+    }
+    let mut state = self.lock();
+    for claim in failed {
+      state.in_flight.remove(&claim.id);
+      if let Some(fresh) = state.cache.get_mut(&claim.id) {
+        fresh.stats.prepend(claim.stats);
+        state.mark_dirty(&claim.id);
+      } else if claim.was_cached {
+        state.cache.insert(
+          claim.id.clone(),
+          Entry {
+            stats: claim.stats,
+            dirty: false,
+            unverified: false,
+          },
+        );
+        if claim.was_dirty {
+          state.mark_dirty(&claim.id);
+        }
+      }
+    }
+  }
+
+  async fn delete_settled(&self, ids: Vec<ViewerId>) {
+    for chunk in ids.chunks(REDIS_BATCH) {
+      let members: Vec<String> = chunk.iter().map(ViewerId::member).collect();
+      let refs: Vec<&str> = members.iter().map(String::as_str).collect();
+      match self.store().delete(&refs).await {
+        Ok(()) => {
+          let mut state = self.lock();
+          for id in chunk {
+            state.in_flight.remove(id);
+          }
+        }
+        Err(err) => {
+          self.redis_failed(
+            &err,
+            "Cannot delete persisted viewers from Redis, will retry.",
+          );
+          self.lock().pending_deletes.extend(chunk.iter().cloned());
+        }
+      }
+    }
+  }
+
+  /// Health snapshot.
+  pub fn health(&self) -> StatsHealth {
+    let state = self.lock();
+    StatsHealth {
+      cached_viewers: state.cache.len() as u64,
+      pending_writes: state.cache.values().filter(|e| e.dirty).count() as u64,
+      in_flight: state.in_flight.len() as u64,
+      last_sync_ms: self.last_sync_ms.load(Ordering::Relaxed),
+      last_process_ms: self.last_process_ms.load(Ordering::Relaxed),
+      redis_errors: self.redis_errors.load(Ordering::Relaxed),
+      callback_errors: self.callback_errors.load(Ordering::Relaxed),
+    }
+  }
+
+  /// Periodic sync and processing until [`Self::close`]. Spawn it once.
+  pub async fn run_timers(self: Arc<Self>) {
+    let mut stop = self.stop.subscribe();
+    if *stop.borrow_and_update() {
+      return;
+    }
+    let mut sync = tokio::time::interval(Duration::from_millis(self.config.sync_interval_ms));
+    let mut process = tokio::time::interval(Duration::from_millis(self.config.lifetime_ms));
+    sync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    process.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Both intervals tick immediately once; PeerTube's setInterval does not.
+    sync.tick().await;
+    process.tick().await;
+    loop {
+      tokio::select! {
+        _ = stop.changed() => break,
+        _ = sync.tick() => { let _ = self.sync().await; }
+        _ = process.tick() => { let _ = self.process().await; }
+      }
+    }
+  }
+
+  /// Stops the timers, waits for a running pass and writes everything pending to Redis.
+  /// Idempotent: calling it again retries the final write if Redis was down.
+  pub async fn close(&self) -> Result<SyncReport> {
+    self.closed.store(true, Ordering::Release);
+    self.stop.send_replace(true);
+    let _pass = self.process_lock.lock().await;
+    self.sync().await
+  }
+}
+
+fn record_of(claim: &Claim) -> ViewerRecord {
+  let stats = &claim.stats;
+  ViewerRecord {
+    video_id: stats.video_id,
+    session_id: claim.id.session_id.to_string(),
+    first_updated: stats.first_updated,
+    last_updated: stats.last_updated,
+    watch_sections: stats.watch_sections.clone(),
+    watch_time: stats.watch_time(),
+    country: stats.location.country.clone(),
+    subdivision_name: stats.location.subdivision_name.clone(),
+  }
+}

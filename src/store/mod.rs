@@ -1,0 +1,9 @@
+//! Redis access: connection (standalone, unix socket or Sentinel) and the commands of each
+//! subsystem, with PeerTube's key prefix applied.
+
+pub mod config;
+pub mod connection;
+pub mod viewer_stats;
+
+pub use config::{RedisConfig, SentinelConfig};
+pub use connection::RedisConnection;

@@ -1,0 +1,142 @@
+//! Redis commands of the viewer stats (spec 1.5, 1.6 and 4), atomic where PeerTube is not (Q5).
+
+use super::connection::RedisConnection;
+use crate::core::keys::VIEWER_STATS_SET;
+use crate::error::Result;
+use redis::{AsyncCommands, Script};
+
+/// Deletes the set members whose value key no longer exists (Q6), atomically per member.
+const REMOVE_ORPHANS: &str = r"
+local removed = 0
+for i = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 0 then
+    removed = removed + redis.call('SREM', KEYS[1], ARGV[i - 1])
+  end
+end
+return removed
+";
+
+/// Viewer stats commands with PeerTube's prefix.
+pub struct ViewerStatsStore<'a> {
+  conn: &'a RedisConnection,
+  prefix: &'a str,
+}
+
+impl<'a> ViewerStatsStore<'a> {
+  /// Commands on `conn` with keys prefixed by `prefix`.
+  pub fn new(conn: &'a RedisConnection, prefix: &'a str) -> Self {
+    ViewerStatsStore { conn, prefix }
+  }
+
+  fn key(&self, member: &str) -> String {
+    let mut key = String::with_capacity(self.prefix.len() + member.len());
+    key.push_str(self.prefix);
+    key.push_str(member);
+    key
+  }
+
+  /// `GET` of one viewer (`member` is the un-prefixed viewer key).
+  pub async fn get(&self, member: &str) -> Result<Option<String>> {
+    let key = self.key(member);
+    self
+      .conn
+      .run("Cannot read viewer from Redis", |mut c| async move {
+        c.get(key).await
+      })
+      .await
+  }
+
+  /// `MGET` of many viewers, in order.
+  pub async fn get_many(&self, members: &[&str]) -> Result<Vec<Option<String>>> {
+    if members.is_empty() {
+      return Ok(Vec::new());
+    }
+    let keys: Vec<String> = members.iter().map(|m| self.key(m)).collect();
+    self
+      .conn
+      .run("Cannot read viewers from Redis", |mut c| async move {
+        redis::cmd("MGET").arg(&keys).query_async(&mut c).await
+      })
+      .await
+  }
+
+  /// `SMEMBERS` of the viewer set.
+  pub async fn members(&self) -> Result<Vec<String>> {
+    let key = self.key(VIEWER_STATS_SET);
+    self
+      .conn
+      .run("Cannot list viewers in Redis", |mut c| async move {
+        c.smembers(key).await
+      })
+      .await
+  }
+
+  /// Writes viewers atomically: one `MULTI { SADD set members..., MSET key json ... }`.
+  pub async fn write(&self, viewers: &[(String, String)]) -> Result<()> {
+    if viewers.is_empty() {
+      return Ok(());
+    }
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    let sadd = pipe.cmd("SADD").arg(self.key(VIEWER_STATS_SET));
+    for (member, _) in viewers {
+      sadd.arg(member);
+    }
+    sadd.ignore();
+    let mset = pipe.cmd("MSET");
+    for (member, json) in viewers {
+      mset.arg(self.key(member)).arg(json);
+    }
+    mset.ignore();
+    self
+      .conn
+      .run("Cannot write viewers into Redis", |mut c| async move {
+        pipe.query_async::<()>(&mut c).await
+      })
+      .await
+  }
+
+  /// Deletes viewers atomically: one `MULTI { SREM set members..., DEL keys... }`.
+  pub async fn delete(&self, members: &[&str]) -> Result<()> {
+    if members.is_empty() {
+      return Ok(());
+    }
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    let srem = pipe.cmd("SREM").arg(self.key(VIEWER_STATS_SET));
+    for member in members {
+      srem.arg(*member);
+    }
+    srem.ignore();
+    let del = pipe.cmd("DEL");
+    for member in members {
+      del.arg(self.key(member));
+    }
+    del.ignore();
+    self
+      .conn
+      .run("Cannot delete viewers from Redis", |mut c| async move {
+        pipe.query_async::<()>(&mut c).await
+      })
+      .await
+  }
+
+  /// Removes set members whose value is missing; returns how many were removed.
+  pub async fn remove_orphans(&self, members: &[&str]) -> Result<u64> {
+    if members.is_empty() {
+      return Ok(0);
+    }
+    let script = Script::new(REMOVE_ORPHANS);
+    let mut invocation = script.prepare_invoke();
+    invocation.key(self.key(VIEWER_STATS_SET));
+    for member in members {
+      invocation.key(self.key(member)).arg(*member);
+    }
+    self
+      .conn
+      .run("Cannot clean viewer set in Redis", |mut c| async move {
+        invocation.invoke_async(&mut c).await
+      })
+      .await
+  }
+}
