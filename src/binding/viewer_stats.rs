@@ -94,17 +94,17 @@ pub struct VideoViewerStats {
   engine: Arc<ViewerStatsEngine<JsStatsHost>>,
 }
 
-fn read_options(
-  env: &Env,
-  options: Unknown,
-) -> Result<(
-  StatsConfig,
-  Arc<RedisConnection>,
-  Option<GeoIp>,
-  JsStatsHost,
-  crate::log::Logger,
-  bool,
-)> {
+/// Everything the constructor reads from its options.
+struct ParsedOptions {
+  config: StatsConfig,
+  connection: Arc<RedisConnection>,
+  geoip: Option<GeoIp>,
+  host: JsStatsHost,
+  logger: crate::log::Logger,
+  auto_start: bool,
+}
+
+fn read_options(env: &Env, options: Unknown) -> Result<ParsedOptions> {
   let object = Js::new(env.raw(), options.raw()).expect_object("options")?;
   let logger = read_logger(options::prop(object, "logger", "logger")?)?;
   let redis = options::redis_config(options::prop(object, "redis", "redis")?)?;
@@ -129,14 +129,14 @@ fn read_options(
     )
   })?;
   let geoip = geoip.map(|config| GeoIp::open(&config, logger.clone()));
-  Ok((
+  Ok(ParsedOptions {
     config,
     connection,
     geoip,
-    JsStatsHost { save },
+    host: JsStatsHost { save },
     logger,
     auto_start,
-  ))
+  })
 }
 
 fn read_heartbeat(env: &Env, value: Unknown) -> Result<Heartbeat> {
@@ -194,12 +194,15 @@ impl VideoViewerStats {
   /// Does not connect to Redis yet (the first command does). Throws `INVALID_ARGUMENT` on bad options.
   #[napi(constructor, ts_args_type = "options: VideoViewerStatsOptions")]
   pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
-    let (config, connection, geoip, host, logger, auto_start) =
-      read_options(&env, options).map_err(|e| super::errors::to_napi(env.raw(), &e))?;
+    let parsed = read_options(&env, options).map_err(|e| super::errors::to_napi(env.raw(), &e))?;
     let engine = Arc::new(ViewerStatsEngine::new(
-      config, connection, geoip, host, logger,
+      parsed.config,
+      parsed.connection,
+      parsed.geoip,
+      parsed.host,
+      parsed.logger,
     ));
-    if auto_start {
+    if parsed.auto_start {
       napi::bindgen_prelude::spawn(engine.clone().run_timers());
     }
     Ok(VideoViewerStats { engine })

@@ -68,7 +68,7 @@ pub fn current_time(field: &str, value: f64) -> Result<u32> {
 
 /// A database id: a positive safe integer.
 pub fn database_id(field: &str, value: f64) -> Result<u64> {
-  if value.is_finite() && value.fract() == 0.0 && value >= 1.0 && value <= MAX_SAFE_INTEGER {
+  if value.is_finite() && value.fract() == 0.0 && (1.0..=MAX_SAFE_INTEGER).contains(&value) {
     Ok(value as u64)
   } else {
     Err(Error::invalid_range(
@@ -92,7 +92,7 @@ pub fn view_event(field: &str, value: Option<&str>) -> Result<Option<ViewEvent>>
 
 /// A duration in milliseconds that must be positive (intervals, lifetimes).
 pub fn positive_duration_ms(field: &str, ms: f64) -> Result<u64> {
-  if ms.is_finite() && ms >= 1.0 && ms <= MAX_SAFE_INTEGER {
+  if (1.0..=MAX_SAFE_INTEGER).contains(&ms) {
     Ok(ms.round() as u64)
   } else {
     Err(Error::invalid_range(

@@ -1,0 +1,108 @@
+// GeoIP with the deterministic fixtures in __test__/fixtures (see its README): country from
+// the country database, the last subdivision from the city database, nulls on any failure.
+const path = require('node:path')
+const { VideoViewerStats } = require('../index.js')
+const { redisSection, inspector, uniqueHost, recordingLogger, waitFor } = require('./helpers/env')
+
+const fixtures = path.join(__dirname, 'fixtures')
+const countryDatabasePath = path.join(fixtures, 'geo-country-test.mmdb')
+const cityDatabasePath = path.join(fixtures, 'geo-city-test.mmdb')
+
+let redis
+beforeAll(() => {
+  redis = inspector()
+})
+afterAll(async () => {
+  await redis.quit()
+})
+
+async function locate(geoIp, ips, extra = {}) {
+  const host = uniqueHost()
+  const stats = new VideoViewerStats({
+    redis: redisSection(),
+    webserverHost: host,
+    autoStart: false,
+    geoIp,
+    saveViewerStats: async () => {},
+    ...extra,
+  })
+  const out = {}
+  for (const [i, ip] of ips.entries()) {
+    await stats.addLocalViewer({ video: { id: 3 }, currentTime: 0, ip, sessionId: `viewer-${i}` })
+  }
+  await stats.close()
+  for (const [i, ip] of ips.entries()) {
+    const { country, subdivisionName } = JSON.parse(await redis.get(`redis-${host}-local-video-viewer-stats-viewer-${i}-3`))
+    out[ip] = [country, subdivisionName]
+  }
+  return out
+}
+
+test('country from the country DB, English name of the last subdivision from the city DB', async () => {
+  expect(
+    await locate({ countryDatabasePath, cityDatabasePath }, [
+      '81.2.69.160',
+      '192.0.2.1',
+      '198.51.100.7',
+      '203.0.113.9',
+      '2001:db8::1',
+      '::ffff:81.2.69.160',
+      '100.64.0.5',
+      '100.64.1.5',
+      '8.8.8.8',
+    ]),
+  ).toEqual({
+    '81.2.69.160': ['GB', 'England'],
+    '192.0.2.1': ['US', 'California'],
+    '198.51.100.7': ['JP', null],
+    '203.0.113.9': ['ES', 'Barcelona'],
+    '2001:db8::1': ['FR', 'Brittany'],
+    '::ffff:81.2.69.160': ['GB', 'England'],
+    '100.64.0.5': [null, 'Bavaria'],
+    '100.64.1.5': ['BE', null],
+    '8.8.8.8': [null, null],
+  })
+})
+
+test('GeoIP is looked up once, with the IP of the first heartbeat', async () => {
+  const host = uniqueHost()
+  const stats = new VideoViewerStats({ redis: redisSection(), webserverHost: host, autoStart: false, geoIp: { countryDatabasePath, cityDatabasePath }, saveViewerStats: async () => {} })
+  await stats.addLocalViewer({ video: { id: 3 }, currentTime: 0, ip: '81.2.69.160', sessionId: 'mover' })
+  await stats.addLocalViewer({ video: { id: 3 }, currentTime: 5, ip: '192.0.2.1', sessionId: 'mover' })
+  await stats.close()
+  const json = JSON.parse(await redis.get(`redis-${host}-local-video-viewer-stats-mover-3`))
+  expect([json.country, json.subdivisionName]).toEqual(['GB', 'England'])
+})
+
+test('disabled GeoIP gives nulls', async () => {
+  expect(await locate(null, ['81.2.69.160'])).toEqual({ '81.2.69.160': [null, null] })
+})
+
+test('an empty city database path gives countries without subdivisions', async () => {
+  expect(await locate({ countryDatabasePath, cityDatabasePath: '' }, ['81.2.69.160'])).toEqual({ '81.2.69.160': ['GB', null] })
+})
+
+test('missing or corrupt databases and bad IPs give nulls and warnings, never an error', async () => {
+  const { logger, records } = recordingLogger()
+  const result = await locate(
+    { countryDatabasePath: path.join(fixtures, 'does-not-exist.mmdb'), cityDatabasePath: path.join(fixtures, 'geo-corrupt.mmdb') },
+    ['81.2.69.160', 'not-an-ip', ''],
+    { logger },
+  )
+  expect(result).toEqual({ '81.2.69.160': [null, null], 'not-an-ip': [null, null], '': [null, null] })
+  await waitFor(() => records.filter((r) => r.level === 'warn').length >= 3)
+  const messages = records.filter((r) => r.level === 'warn').map((r) => r.message)
+  expect(messages).toEqual(
+    expect.arrayContaining([
+      'Cannot open GeoIP country database, country lookups give null.',
+      'Cannot open GeoIP city database, city lookups give null.',
+      'Cannot parse IP for GeoIP lookup.',
+    ]),
+  )
+})
+
+test('a bad IP with working databases gives nulls and a warning', async () => {
+  const { logger, records } = recordingLogger()
+  expect(await locate({ countryDatabasePath, cityDatabasePath }, ['999.1.1.1'], { logger })).toEqual({ '999.1.1.1': [null, null] })
+  await waitFor(() => records.some((r) => r.message === 'Cannot parse IP for GeoIP lookup.'))
+})
