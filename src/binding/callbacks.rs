@@ -3,7 +3,9 @@
 //! with the original JS error as `cause`.
 
 use crate::error::{Error, ErrorCode, Result};
-use napi::bindgen_prelude::{FnArgs, FromNapiValue, Function, Promise, ToNapiValue};
+use napi::bindgen_prelude::{
+  FnArgs, FromNapiValue, Function, JsValuesTupleIntoVec, Promise, ToNapiValue,
+};
 use napi::sys;
 use napi::threadsafe_function::{ThreadsafeCallContext, ThreadsafeFunction};
 use std::sync::Arc;
@@ -56,45 +58,54 @@ pub type HostFn<T> = ThreadsafeFunction<T, HostReturn, FnArgs<(Raw,)>, napi::Sta
 /// Log callbacks take `(message, meta)`.
 pub type LogFn<T> = ThreadsafeFunction<T, Ignored, FnArgs<(Raw, Raw)>, napi::Status, false, true>;
 
-/// Wraps the JS function `func` (checked to be a function) as a weak threadsafe function.
+/// Wraps the JS function `func` (checked to be a function) as a weak threadsafe function whose
+/// arguments `build` makes on the JS thread.
+fn weak_fn<T, Args, R>(
+  env: sys::napi_env,
+  func: sys::napi_value,
+  mut build: impl FnMut(sys::napi_env, T) -> Result<Args> + 'static,
+) -> napi::Result<ThreadsafeFunction<T, R, Args, napi::Status, false, true>>
+where
+  T: 'static,
+  Args: 'static + JsValuesTupleIntoVec,
+  R: 'static + FromNapiValue,
+{
+  // SAFETY: `func` is a live function value of this env.
+  let function: Function<'_, Args, R> = unsafe { Function::from_napi_value(env, func)? };
+  function
+    .build_threadsafe_function::<T>()
+    .weak::<true>()
+    .callee_handled::<false>()
+    .build_callback(move |ctx: ThreadsafeCallContext<T>| {
+      build(ctx.env.raw(), ctx.value).map_err(|e| napi::Error::from_reason(e.message))
+    })
+}
+
+/// A host callback taking one argument built by `build`.
 pub fn host_fn<T: 'static>(
   env: sys::napi_env,
   func: sys::napi_value,
   mut build: impl FnMut(sys::napi_env, T) -> Result<sys::napi_value> + 'static,
 ) -> napi::Result<HostFn<T>> {
-  // SAFETY: `func` is a live function value of this env.
-  let function: Function<'_, FnArgs<(Raw,)>, HostReturn> =
-    unsafe { Function::from_napi_value(env, func)? };
-  function
-    .build_threadsafe_function::<T>()
-    .weak::<true>()
-    .callee_handled::<false>()
-    .build_callback(move |ctx: ThreadsafeCallContext<T>| {
-      let arg = build(ctx.env.raw(), ctx.value).map_err(|e| napi::Error::from_reason(e.message))?;
-      Ok(FnArgs { data: (Raw(arg),) })
+  weak_fn(env, func, move |env, value| {
+    Ok(FnArgs {
+      data: (Raw(build(env, value)?),),
     })
+  })
 }
 
-/// Wraps a logger method.
+/// A logger method taking `(message, meta)` built by `build`.
 pub fn log_fn<T: 'static>(
   env: sys::napi_env,
   func: sys::napi_value,
   mut build: impl FnMut(sys::napi_env, T) -> Result<(sys::napi_value, sys::napi_value)> + 'static,
 ) -> napi::Result<LogFn<T>> {
-  // SAFETY: `func` is a live function value of this env.
-  let function: Function<'_, FnArgs<(Raw, Raw)>, Ignored> =
-    unsafe { Function::from_napi_value(env, func)? };
-  function
-    .build_threadsafe_function::<T>()
-    .weak::<true>()
-    .callee_handled::<false>()
-    .build_callback(move |ctx: ThreadsafeCallContext<T>| {
-      let (a, b) =
-        build(ctx.env.raw(), ctx.value).map_err(|e| napi::Error::from_reason(e.message))?;
-      Ok(FnArgs {
-        data: (Raw(a), Raw(b)),
-      })
+  weak_fn(env, func, move |env, value| {
+    let (message, meta) = build(env, value)?;
+    Ok(FnArgs {
+      data: (Raw(message), Raw(meta)),
     })
+  })
 }
 
 /// Calls a host callback and waits for it (and for its Promise, if it returned one).

@@ -279,55 +279,46 @@ impl Builder {
     Builder { env }
   }
 
+  /// Runs one napi constructor writing into an out-pointer.
+  fn make(
+    &self,
+    what: &str,
+    create: impl FnOnce(*mut sys::napi_value) -> sys::napi_status,
+  ) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    internal(create(&mut out), what)?;
+    Ok(out)
+  }
+
   /// `{}`.
   pub fn object(&self) -> Result<sys::napi_value> {
-    let mut out = ptr::null_mut();
-    // SAFETY: live env.
-    internal(
-      unsafe { sys::napi_create_object(self.env, &mut out) },
-      "creating an object",
-    )?;
-    Ok(out)
+    // SAFETY (all constructors below): `env` is the live env of the current callback and the
+    // out-pointer is valid for the duration of the call.
+    self.make("creating an object", |out| unsafe {
+      sys::napi_create_object(self.env, out)
+    })
   }
 
   /// `[]` of a given length.
   pub fn array(&self, len: usize) -> Result<sys::napi_value> {
-    let mut out = ptr::null_mut();
-    // SAFETY: live env.
-    internal(
-      unsafe { sys::napi_create_array_with_length(self.env, len, &mut out) },
-      "creating an array",
-    )?;
-    Ok(out)
+    self.make("creating an array", |out| unsafe {
+      sys::napi_create_array_with_length(self.env, len, out)
+    })
   }
 
   /// A number.
   pub fn number(&self, value: f64) -> Result<sys::napi_value> {
-    let mut out = ptr::null_mut();
-    // SAFETY: live env.
-    internal(
-      unsafe { sys::napi_create_double(self.env, value, &mut out) },
-      "creating a number",
-    )?;
-    Ok(out)
+    self.make("creating a number", |out| unsafe {
+      sys::napi_create_double(self.env, value, out)
+    })
   }
 
   /// A string.
   pub fn string(&self, value: &str) -> Result<sys::napi_value> {
-    let mut out = ptr::null_mut();
-    // SAFETY: pointer and length describe valid UTF-8.
-    internal(
-      unsafe {
-        sys::napi_create_string_utf8(
-          self.env,
-          value.as_ptr().cast(),
-          value.len() as isize,
-          &mut out,
-        )
-      },
-      "creating a string",
-    )?;
-    Ok(out)
+    // Pointer and length describe valid UTF-8.
+    self.make("creating a string", |out| unsafe {
+      sys::napi_create_string_utf8(self.env, value.as_ptr().cast(), value.len() as isize, out)
+    })
   }
 
   /// A string or `null`.
@@ -340,35 +331,23 @@ impl Builder {
 
   /// A boolean.
   pub fn boolean(&self, value: bool) -> Result<sys::napi_value> {
-    let mut out = ptr::null_mut();
-    // SAFETY: live env.
-    internal(
-      unsafe { sys::napi_get_boolean(self.env, value, &mut out) },
-      "creating a boolean",
-    )?;
-    Ok(out)
+    self.make("creating a boolean", |out| unsafe {
+      sys::napi_get_boolean(self.env, value, out)
+    })
   }
 
   /// `null`.
   pub fn null(&self) -> Result<sys::napi_value> {
-    let mut out = ptr::null_mut();
-    // SAFETY: live env.
-    internal(
-      unsafe { sys::napi_get_null(self.env, &mut out) },
-      "getting null",
-    )?;
-    Ok(out)
+    self.make("getting null", |out| unsafe {
+      sys::napi_get_null(self.env, out)
+    })
   }
 
   /// `undefined`.
   pub fn undefined(&self) -> Result<sys::napi_value> {
-    let mut out = ptr::null_mut();
-    // SAFETY: live env.
-    internal(
-      unsafe { sys::napi_get_undefined(self.env, &mut out) },
-      "getting undefined",
-    )?;
-    Ok(out)
+    self.make("getting undefined", |out| unsafe {
+      sys::napi_get_undefined(self.env, out)
+    })
   }
 
   /// `target[name] = value`.
@@ -398,6 +377,15 @@ impl Builder {
 
   /// A Promise already resolved with `value`, created on the JS thread (no thread hop).
   pub fn resolved_promise(&self, value: sys::napi_value) -> Result<sys::napi_value> {
+    self.settled_promise(value, true)
+  }
+
+  /// A Promise already rejected with `reason`.
+  pub fn rejected_promise(&self, reason: sys::napi_value) -> Result<sys::napi_value> {
+    self.settled_promise(reason, false)
+  }
+
+  fn settled_promise(&self, value: sys::napi_value, resolve: bool) -> Result<sys::napi_value> {
     let mut deferred = ptr::null_mut();
     let mut promise = ptr::null_mut();
     // SAFETY: live env; the deferred is settled right away, exactly once.
@@ -406,28 +394,12 @@ impl Builder {
         sys::napi_create_promise(self.env, &mut deferred, &mut promise),
         "creating a promise",
       )?;
-      internal(
-        sys::napi_resolve_deferred(self.env, deferred, value),
-        "resolving a promise",
-      )?;
-    }
-    Ok(promise)
-  }
-
-  /// A Promise already rejected with `reason`.
-  pub fn rejected_promise(&self, reason: sys::napi_value) -> Result<sys::napi_value> {
-    let mut deferred = ptr::null_mut();
-    let mut promise = ptr::null_mut();
-    // SAFETY: as above.
-    unsafe {
-      internal(
-        sys::napi_create_promise(self.env, &mut deferred, &mut promise),
-        "creating a promise",
-      )?;
-      internal(
-        sys::napi_reject_deferred(self.env, deferred, reason),
-        "rejecting a promise",
-      )?;
+      let status = if resolve {
+        sys::napi_resolve_deferred(self.env, deferred, value)
+      } else {
+        sys::napi_reject_deferred(self.env, deferred, value)
+      };
+      internal(status, "settling a promise")?;
     }
     Ok(promise)
   }
