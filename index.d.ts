@@ -120,6 +120,25 @@ export interface VideoViewerStatsOptions {
   processConcurrency?: number
 }
 
+/** Options of `new VideoViewerCounters()`. */
+export interface VideoViewerCountersOptions {
+  /** How long a viewer counts after its last heartbeat; also the cleanup period. Default `'2 minutes'`. */
+  viewerCounterLifetime?: Duration
+  /** Viewers federation protocol v2. Default: `process.env.USE_VIEWERS_FEDERATION_V2 === 'true'`. */
+  viewersFederationV2?: boolean
+  /** Run the cleanup timer. Default `true`. */
+  autoStart?: boolean
+  /** The video as it is now, or `null` if it was deleted (PeerTube: `VideoModel.loadImmutableAttributes`). */
+  loadVideo: (videoId: number) => Promise<{ id: number; uuid: string; remote: boolean } | null> | { id: number; uuid: string; remote: boolean } | null
+  /** Push the total to the video's clients (PeerTube: Socket.IO `views-change`). Calls are coalesced per video: the total is the latest. */
+  notifyClients: (video: { id: number; uuid: string; remote: boolean }, totalViewers: number) => void
+  /** Send a View activity (PeerTube: `sendView({ byActor: serverActor, video, viewersCount, viewerIdentifier })`). */
+  sendView: (view: { video: { id: number; uuid: string; remote: boolean }; viewersCount: number; viewerIdentifier: string }) => Promise<unknown> | unknown
+  logger?: ViewsLogger | null
+  /** Extra: a `loadVideo`/`sendView` call not settled after this long counts as failed. Default `'1 minute'`. */
+  callbackTimeout?: Duration
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -127,6 +146,60 @@ export interface VideoViewerStatsOptions {
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/**
+ * PeerTube's `VideoViewerCounters`: concurrent viewers per video with native state, client
+ * notifications and the viewers federation protocol (v1, or v2 where the origin sends one
+ * total instead of one View per viewer). Totals are maintained incrementally: the getters are
+ * synchronous and O(1).
+ *
+ * Synchronous methods throw, and Promise-returning methods reject, a `TypeError`/`RangeError`
+ * with `code: 'INVALID_ARGUMENT'` on bad input; nothing changes then.
+ */
+export declare class VideoViewerCounters {
+  /**
+   * Creates the counters and starts their federation worker and, unless `autoStart: false`,
+   * the cleanup timer (every `viewerCounterLifetime`). Throws `INVALID_ARGUMENT` on bad options.
+   */
+  constructor(options: VideoViewerCountersOptions)
+  /**
+   * A local viewer's heartbeat: resolves `true` when the viewer is new. The viewer id is
+   * `{sessionId}-{video.uuid}`. Settled right away (no I/O); a View to federate is queued.
+   */
+  addLocalViewer(input: { video: VideoRef & { uuid: string }; sessionId: string }): Promise<boolean>
+  /**
+   * A View with `expires` from another instance on a local video: adds one viewer
+   * (deduplicated by `viewerId`). Returns `true` when the viewer is new.
+   */
+  addRemoteViewerOnLocalVideo(input: { video: VideoRef & { uuid: string }; viewerId: string; viewerExpires: Date | number | string }): boolean
+  /**
+   * A View with `expires` from another instance on a remote video. With a
+   * `viewerResultCounter` (the origin's total, protocol v2) every viewer of the video is
+   * replaced by one entry carrying it; without one, one viewer is added (deduplicated).
+   */
+  addRemoteViewerOnRemoteVideo(input: { video: VideoRef & { uuid: string }; viewerId: string; viewerExpires: Date | number | string; viewerResultCounter?: number | null }): boolean
+  /**
+   * Viewers over every video for one pair of scopes (PeerTube's `peertube_viewers_total`
+   * gauge). Synchronous, O(1).
+   */
+  getTotalViewers(options: { viewerScope: 'local' | 'remote'; videoScope: 'local' | 'remote' }): number
+  /** Viewers of one video (`video.id` is enough). Synchronous, O(1). */
+  getTotalViewersOf(video: { id: number }): number
+  /**
+   * One cleanup pass: drops expired viewers, notifies the clients of every video that had
+   * viewers (a video that drops to 0 gets one final 0) and, in v2, sends the total of each local
+   * video that still has viewers (`viewerIdentifier` = video uuid). Host failures are logged
+   * with the video uuid and never stop the other videos.
+   */
+  cleanViewerCounters(): Promise<{ videos: number; expired: number; federated: number }>
+  /** Health snapshot (synchronous). */
+  getInternalStats(): ViewerCountersInternalStats
+  /**
+   * Stops the cleanup timer and sends the Views still queued. Idempotent; afterwards the add
+   * methods fail with `code: 'CLOSED'`.
+   */
+  close(): Promise<void>
+}
 
 /**
  * PeerTube's `VideoViewerStats`: watch sections, watch time and GeoIP of every viewer, in a
@@ -170,6 +243,16 @@ export declare class VideoViewerStats {
    * `REDIS_UNAVAILABLE` if the final write failed (call it again to retry).
    */
   close(): Promise<void>
+}
+
+/** Health figures of the counters. */
+export interface ViewerCountersInternalStats {
+  /** Viewer entries tracked (local and remote). */
+  viewers: number
+  /** View activities waiting for `sendView`. */
+  pendingFederation: number
+  /** Failed `loadVideo`/`sendView` calls since start. */
+  callbackErrors: number
 }
 
 /** Health figures of the engine (see the README, "Guarantees"). */

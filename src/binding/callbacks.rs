@@ -2,12 +2,15 @@
 //! Promise or a plain return value, and turn a throw or a rejection into `CALLBACK_FAILED`
 //! with the original JS error as `cause`.
 
+use super::js::Builder;
 use crate::error::{Error, ErrorCode, Result};
 use napi::bindgen_prelude::{
   FnArgs, FromNapiValue, Function, JsValuesTupleIntoVec, Promise, ToNapiValue,
 };
 use napi::sys;
-use napi::threadsafe_function::{ThreadsafeCallContext, ThreadsafeFunction};
+use napi::threadsafe_function::{
+  ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
+};
 use std::sync::Arc;
 
 /// A raw JS value built inside a threadsafe-function callback.
@@ -28,15 +31,15 @@ impl FromNapiValue for Ignored {
   }
 }
 
-/// What a host callback returned: a Promise to wait for, or anything else (done).
-pub enum HostReturn {
+/// What a host callback returned: a Promise to wait for, or a plain value (already done).
+pub enum HostReturn<T: FromNapiValue + 'static> {
   /// A thenable Promise.
-  Pending(Promise<Ignored>),
+  Pending(Promise<T>),
   /// A plain value: the callback completed synchronously.
-  Ready,
+  Ready(T),
 }
 
-impl FromNapiValue for HostReturn {
+impl<T: FromNapiValue + 'static> FromNapiValue for HostReturn<T> {
   unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
     let mut is_promise = false;
     // SAFETY: called by napi on the JS thread with a live value.
@@ -47,16 +50,20 @@ impl FromNapiValue for HostReturn {
         Promise::from_napi_value(env, value)?
       }))
     } else {
-      Ok(HostReturn::Ready)
+      // SAFETY: a live value of this env.
+      Ok(HostReturn::Ready(unsafe {
+        T::from_napi_value(env, value)?
+      }))
     }
   }
 }
 
-/// A host callback taking `T`, converted to JS arguments by a builder closure.
-pub type HostFn<T> = ThreadsafeFunction<T, HostReturn, FnArgs<(Raw,)>, napi::Status, false, true>;
+/// A host callback taking `T` (one argument) and resolving to `R`.
+pub type HostFn<T, R = Ignored> =
+  ThreadsafeFunction<T, HostReturn<R>, FnArgs<(Raw,)>, napi::Status, false, true>;
 
-/// Log callbacks take `(message, meta)`.
-pub type LogFn<T> = ThreadsafeFunction<T, Ignored, FnArgs<(Raw, Raw)>, napi::Status, false, true>;
+/// A fire-and-forget callback taking two arguments (logger methods, `notifyClients`).
+pub type PairFn<T> = ThreadsafeFunction<T, Ignored, FnArgs<(Raw, Raw)>, napi::Status, false, true>;
 
 /// Wraps the JS function `func` (checked to be a function) as a weak threadsafe function whose
 /// arguments `build` makes on the JS thread.
@@ -81,45 +88,60 @@ where
     })
 }
 
-/// A host callback taking one argument built by `build`.
-pub fn host_fn<T: 'static>(
+/// A host callback taking one argument built by `build`. A builder that fails (only when the
+/// env is shutting down) passes `undefined` instead: napi turns a builder error into a fatal
+/// exception.
+pub fn host_fn<T: 'static, R: FromNapiValue + 'static>(
   env: sys::napi_env,
   func: sys::napi_value,
   mut build: impl FnMut(sys::napi_env, T) -> Result<sys::napi_value> + 'static,
-) -> napi::Result<HostFn<T>> {
+) -> napi::Result<HostFn<T, R>> {
   weak_fn(env, func, move |env, value| {
-    Ok(FnArgs {
-      data: (Raw(build(env, value)?),),
-    })
+    let arg = build(env, value).or_else(|_| Builder::new(env).undefined())?;
+    Ok(FnArgs { data: (Raw(arg),) })
   })
 }
 
-/// A logger method taking `(message, meta)` built by `build`.
-pub fn log_fn<T: 'static>(
+/// A fire-and-forget callback taking the two arguments built by `build` (same fallback).
+pub fn pair_fn<T: 'static>(
   env: sys::napi_env,
   func: sys::napi_value,
   mut build: impl FnMut(sys::napi_env, T) -> Result<(sys::napi_value, sys::napi_value)> + 'static,
-) -> napi::Result<LogFn<T>> {
+) -> napi::Result<PairFn<T>> {
   weak_fn(env, func, move |env, value| {
-    let (message, meta) = build(env, value)?;
+    let (a, b) = build(env, value).or_else(|_| {
+      let undefined = Builder::new(env).undefined()?;
+      Ok::<_, crate::error::Error>((undefined, undefined))
+    })?;
     Ok(FnArgs {
-      data: (Raw(message), Raw(meta)),
+      data: (Raw(a), Raw(b)),
     })
   })
 }
 
+/// Calls a fire-and-forget callback. Unlike `ThreadsafeFunction::call`, a JS throw is caught
+/// (napi turns an uncaught throw of a direct call into a fatal exception) and dropped.
+pub fn fire<T: 'static>(func: &PairFn<T>, value: T) -> napi::Status {
+  func.call_with_return_value(
+    value,
+    ThreadsafeFunctionCallMode::NonBlocking,
+    |_, _| Ok(()),
+  )
+}
+
 /// Calls a host callback and waits for it (and for its Promise, if it returned one).
-pub async fn call_host<T: 'static + Send>(func: &HostFn<T>, name: &str, value: T) -> Result<()> {
+pub async fn call_host<T: 'static + Send, R: FromNapiValue + Send + 'static>(
+  func: &HostFn<T, R>,
+  name: &str,
+  value: T,
+) -> Result<R> {
   let returned = func
     .call_async_catch(value)
     .await
     .map_err(|e| callback_failed(name, e))?;
   match returned {
-    HostReturn::Ready => Ok(()),
-    HostReturn::Pending(promise) => promise
-      .await
-      .map(|_| ())
-      .map_err(|e| callback_failed(name, e)),
+    HostReturn::Ready(value) => Ok(value),
+    HostReturn::Pending(promise) => promise.await.map_err(|e| callback_failed(name, e)),
   }
 }
 

@@ -119,3 +119,22 @@ export interface VideoViewerStatsOptions {
   /** Extra: `saveViewerStats` calls in flight at once while processing. Default 8. */
   processConcurrency?: number
 }
+
+/** Options of `new VideoViewerCounters()`. */
+export interface VideoViewerCountersOptions {
+  /** How long a viewer counts after its last heartbeat; also the cleanup period. Default `'2 minutes'`. */
+  viewerCounterLifetime?: Duration
+  /** Viewers federation protocol v2. Default: `process.env.USE_VIEWERS_FEDERATION_V2 === 'true'`. */
+  viewersFederationV2?: boolean
+  /** Run the cleanup timer. Default `true`. */
+  autoStart?: boolean
+  /** The video as it is now, or `null` if it was deleted (PeerTube: `VideoModel.loadImmutableAttributes`). */
+  loadVideo: (videoId: number) => Promise<{ id: number; uuid: string; remote: boolean } | null> | { id: number; uuid: string; remote: boolean } | null
+  /** Push the total to the video's clients (PeerTube: Socket.IO `views-change`). Calls are coalesced per video: the total is the latest. */
+  notifyClients: (video: { id: number; uuid: string; remote: boolean }, totalViewers: number) => void
+  /** Send a View activity (PeerTube: `sendView({ byActor: serverActor, video, viewersCount, viewerIdentifier })`). */
+  sendView: (view: { video: { id: number; uuid: string; remote: boolean }; viewersCount: number; viewerIdentifier: string }) => Promise<unknown> | unknown
+  logger?: ViewsLogger | null
+  /** Extra: a `loadVideo`/`sendView` call not settled after this long counts as failed. Default `'1 minute'`. */
+  callbackTimeout?: Duration
+}

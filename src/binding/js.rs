@@ -235,6 +235,53 @@ impl Js {
     String::from_utf8(buf).map_err(|_| Error::invalid_range(field, "must be valid UTF-8"))
   }
 
+  /// A point in time in ms since the epoch: a `Date`, a number of ms, or an ISO 8601 string.
+  pub fn timestamp_ms(self, field: &str) -> Result<u64> {
+    let ms = match self.kind() {
+      Kind::Number => self.number(field)?,
+      Kind::String => {
+        let text = self.string(field, 64)?;
+        return crate::core::time::parse_iso8601_ms(&text).ok_or_else(|| {
+          Error::invalid_range(field, format!("must be an ISO 8601 date (got '{text}')"))
+        });
+      }
+      Kind::Object => {
+        let mut is_date = false;
+        // SAFETY: live value of the current callback.
+        let status = unsafe { sys::napi_is_date(self.env, self.raw, &mut is_date) };
+        check(self.env, status, field)?;
+        if !is_date {
+          return Err(Error::invalid_type(
+            field,
+            "a Date, a number of ms or an ISO 8601 string",
+          ));
+        }
+        let mut value = 0.0;
+        // SAFETY: checked to be a Date.
+        let status = unsafe { sys::napi_get_date_value(self.env, self.raw, &mut value) };
+        check(self.env, status, field)?;
+        value
+      }
+      other => {
+        return Err(Error::invalid_type(
+          field,
+          &format!(
+            "a Date, a number of ms or an ISO 8601 string (got {})",
+            other.describe()
+          ),
+        ))
+      }
+    };
+    if ms.is_finite() && (0.0..=crate::core::validate::MAX_SAFE_INTEGER).contains(&ms) {
+      Ok(ms as u64)
+    } else {
+      Err(Error::invalid_range(
+        field,
+        format!("must be a valid date (got {ms})"),
+      ))
+    }
+  }
+
   /// `undefined`/`null` → `None`, else `f(self)`.
   pub fn optional<T>(self, f: impl FnOnce(Js) -> Result<T>) -> Result<Option<T>> {
     if self.kind().is_nullish() {

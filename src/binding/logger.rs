@@ -2,13 +2,12 @@
 //! `meta = { tags: ['views', videoUuid?], ...fields, err? }`. An optional `level` property
 //! (winston's) disables the levels below it without crossing into JavaScript.
 
-use super::callbacks::{log_fn, LogFn};
+use super::callbacks::{fire, pair_fn, PairFn};
 use super::errors::js_cause;
 use super::js::{Builder, Js, Kind};
 use crate::error::{Error, Result};
 use crate::log::{Level, LogSink, Logger, Meta};
 use napi::sys;
-use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use std::sync::Arc;
 
 struct Record {
@@ -17,7 +16,7 @@ struct Record {
 }
 
 struct JsLogger {
-  methods: [Option<LogFn<Record>>; 4],
+  methods: [Option<PairFn<Record>>; 4],
   min_level: Level,
 }
 
@@ -32,7 +31,7 @@ impl LogSink for JsLogger {
         message: message.to_string(),
         meta,
       };
-      let _ = method.call(record, ThreadsafeFunctionCallMode::NonBlocking);
+      let _ = fire(method, record);
     }
   }
 }
@@ -43,13 +42,13 @@ pub fn read_logger(value: Js) -> Result<Logger> {
     return Ok(Logger::none());
   }
   let logger = value.expect_object("logger")?;
-  let mut methods: [Option<LogFn<Record>>; 4] = [None, None, None, None];
+  let mut methods: [Option<PairFn<Record>>; 4] = [None, None, None, None];
   for (slot, name) in methods.iter_mut().zip(["debug", "info", "warn", "error"]) {
     let field = format!("logger.{name}");
     let method = logger.get(name, &field)?;
     match method.kind() {
       Kind::Function => {
-        let built = log_fn(value.env, method.raw, build_log_args)
+        let built = pair_fn(value.env, method.raw, build_log_args)
           .map_err(|e| Error::invalid_type(&field, &format!("a usable function ({})", e.reason)))?;
         *slot = Some(built);
       }

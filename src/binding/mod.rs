@@ -7,4 +7,5 @@ pub mod js;
 pub mod logger;
 pub mod options;
 pub mod promise;
+pub mod viewer_counters;
 pub mod viewer_stats;

@@ -248,6 +248,27 @@ pub mod input {
     Ok((id, uuid))
   }
 
+  /// A video as the counters need it: `{ id, uuid, remote }` (uuid required).
+  pub fn video_info(value: Js, field: &str) -> Result<crate::core::counters::VideoInfo> {
+    let video = value.expect_object(field)?;
+    let id_field = format!("{field}.id");
+    let id = validate::database_id(&id_field, prop(video, "id", &id_field)?.number(&id_field)?)?;
+    let uuid_field = format!("{field}.uuid");
+    let uuid = prop(video, "uuid", &uuid_field)?.string(&uuid_field, 128)?;
+    if uuid.is_empty() {
+      return Err(Error::invalid_range(&uuid_field, "must not be empty"));
+    }
+    let remote_field = format!("{field}.remote");
+    let remote = prop(video, "remote", &remote_field)?
+      .optional(|v| v.boolean(&remote_field))?
+      .unwrap_or(false);
+    Ok(crate::core::counters::VideoInfo {
+      id,
+      uuid: uuid.into(),
+      remote,
+    })
+  }
+
   /// A session id (validated).
   pub fn session_id(value: Js, field: &str) -> Result<String> {
     let text = value.string(field, validate::MAX_SESSION_ID_LENGTH)?;

@@ -17,7 +17,6 @@ use napi::bindgen_prelude::{Env, Unknown};
 use napi::sys;
 use napi::JsValue;
 use napi_derive::napi;
-use std::future::Future;
 use std::sync::Arc;
 
 /// The host side of viewer stats: a JS `saveViewerStats(viewer)` callback.
@@ -26,8 +25,9 @@ pub struct JsStatsHost {
 }
 
 impl StatsHost for JsStatsHost {
-  fn save_viewer_stats(&self, record: ViewerRecord) -> impl Future<Output = Result<()>> + Send {
-    call_host(&self.save, "saveViewerStats", record)
+  async fn save_viewer_stats(&self, record: ViewerRecord) -> Result<()> {
+    call_host(&self.save, "saveViewerStats", record).await?;
+    Ok(())
   }
 }
 

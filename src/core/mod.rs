@@ -1,7 +1,9 @@
 //! Pure logic of PeerTube's views subsystem: no I/O, no napi, no clock (callers pass `now`).
 
+pub mod counters;
 pub mod duration;
 pub mod keys;
 pub mod sections;
 pub mod stats;
+pub mod time;
 pub mod validate;

@@ -3,4 +3,5 @@
 
 pub mod clock;
 pub mod host;
+pub mod viewer_counters;
 pub mod viewer_stats;

@@ -1,0 +1,365 @@
+//! `VideoViewerCounters`: the JS class around [`ViewerCountersEngine`].
+
+use super::callbacks::{call_host, fire, host_fn, pair_fn, HostFn, PairFn, Raw};
+use super::errors::to_napi;
+use super::js::{Builder, Js, Kind};
+use super::logger::read_logger;
+use super::options::{self, input};
+use super::promise::{rejected, resolved, spawn};
+use crate::core::counters::{Scope, VideoInfo, ViewerView};
+use crate::engine::viewer_counters::{
+  CleanReport, CountersConfig, CountersHost, ViewerCountersEngine,
+};
+use crate::error::{Error, Result};
+use napi::bindgen_prelude::{Env, FromNapiValue, Unknown};
+use napi::sys;
+use napi::JsValue;
+use napi_derive::napi;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// `loadVideo`'s answer: `{ id, uuid, remote }` or `null`.
+pub struct LoadedVideo(Option<VideoInfo>);
+
+impl FromNapiValue for LoadedVideo {
+  unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+    let js = Js::new(env, value);
+    if js.kind().is_nullish() {
+      return Ok(LoadedVideo(None));
+    }
+    input::video_info(js, "loadVideo() result")
+      .map(|video| LoadedVideo(Some(video)))
+      .map_err(|e| napi::Error::from_reason(e.message))
+  }
+}
+
+/// Latest total per video waiting to be pushed: one JS call per video however many joins
+/// happen before the JS thread runs it.
+#[derive(Default)]
+struct PendingNotifications(Mutex<HashMap<u64, (VideoInfo, u64)>>);
+
+impl PendingNotifications {
+  /// Records the total; `true` when no call for this video is queued yet.
+  fn put(&self, video: &VideoInfo, total: u64) -> bool {
+    let Ok(mut pending) = self.0.lock() else {
+      return false;
+    };
+    match pending.entry(video.id) {
+      Entry::Occupied(mut slot) => {
+        *slot.get_mut() = (video.clone(), total);
+        false
+      }
+      Entry::Vacant(slot) => {
+        slot.insert((video.clone(), total));
+        true
+      }
+    }
+  }
+
+  fn take(&self, video_id: u64) -> Option<(VideoInfo, u64)> {
+    self.0.lock().ok()?.remove(&video_id)
+  }
+}
+
+/// The host side of the counters: `loadVideo`, `notifyClients`, `sendView`.
+pub struct JsCountersHost {
+  load: HostFn<u64, LoadedVideo>,
+  notify: PairFn<u64>,
+  pending: Arc<PendingNotifications>,
+  send: HostFn<ViewerView>,
+}
+
+impl CountersHost for JsCountersHost {
+  async fn load_video(&self, id: u64) -> Result<Option<VideoInfo>> {
+    Ok(call_host(&self.load, "loadVideo", id).await?.0)
+  }
+
+  fn notify_clients(&self, video: &VideoInfo, total: u64) {
+    if self.pending.put(video, total) {
+      let status = fire(&self.notify, video.id);
+      if status != napi::Status::Ok {
+        self.pending.take(video.id);
+      }
+    }
+  }
+
+  async fn send_view(&self, view: ViewerView) -> Result<()> {
+    call_host(&self.send, "sendView", view).await?;
+    Ok(())
+  }
+}
+
+fn video_to_js(b: &Builder, video: &VideoInfo) -> Result<sys::napi_value> {
+  let object = b.object()?;
+  b.set(object, "id", b.number(video.id as f64)?)?;
+  b.set(object, "uuid", b.string(&video.uuid)?)?;
+  b.set(object, "remote", b.boolean(video.remote)?)?;
+  Ok(object)
+}
+
+fn view_to_js(env: sys::napi_env, view: ViewerView) -> Result<sys::napi_value> {
+  let b = Builder::new(env);
+  let object = b.object()?;
+  b.set(object, "video", video_to_js(&b, &view.video)?)?;
+  b.set(object, "viewersCount", b.number(view.viewers_count as f64)?)?;
+  b.set(
+    object,
+    "viewerIdentifier",
+    b.string(&view.viewer_identifier)?,
+  )?;
+  Ok(object)
+}
+
+fn scope(value: Js, field: &str) -> Result<Scope> {
+  match value.string(field, 16)?.as_str() {
+    "local" => Ok(Scope::Local),
+    "remote" => Ok(Scope::Remote),
+    other => Err(Error::invalid_range(
+      field,
+      format!("must be 'local' or 'remote' (got '{other}')"),
+    )),
+  }
+}
+
+/// Health figures of the counters.
+#[napi(object)]
+pub struct ViewerCountersInternalStats {
+  /// Viewer entries tracked (local and remote).
+  pub viewers: f64,
+  /// View activities waiting for `sendView`.
+  pub pending_federation: f64,
+  /// Failed `loadVideo`/`sendView` calls since start.
+  pub callback_errors: f64,
+}
+
+/// PeerTube's `VideoViewerCounters`: concurrent viewers per video with native state, client
+/// notifications and the viewers federation protocol (v1, or v2 where the origin sends one
+/// total instead of one View per viewer). Totals are maintained incrementally: the getters are
+/// synchronous and O(1).
+///
+/// Synchronous methods throw, and Promise-returning methods reject, a `TypeError`/`RangeError`
+/// with `code: 'INVALID_ARGUMENT'` on bad input; nothing changes then.
+#[napi]
+pub struct VideoViewerCounters {
+  engine: Arc<ViewerCountersEngine<JsCountersHost>>,
+}
+
+fn federation_v2_default() -> bool {
+  std::env::var("USE_VIEWERS_FEDERATION_V2").is_ok_and(|v| v == "true")
+}
+
+fn read_counters_options(
+  env: &Env,
+  options: Unknown,
+) -> Result<(CountersConfig, JsCountersHost, crate::log::Logger, bool)> {
+  let object = Js::new(env.raw(), options.raw()).expect_object("options")?;
+  let logger = read_logger(options::prop(object, "logger", "logger")?)?;
+  let config = CountersConfig {
+    lifetime_ms: options::duration(object, "viewerCounterLifetime", 120_000)?,
+    federation_v2: options::boolean(object, "viewersFederationV2", federation_v2_default())?,
+    callback_timeout_ms: options::duration(object, "callbackTimeout", 60_000)?,
+  };
+  let auto_start = options::boolean(object, "autoStart", true)?;
+  let usable = |name: &str, e: napi::Error| {
+    Error::invalid_type(name, &format!("a usable function ({})", e.reason))
+  };
+  let load = options::function(object, "loadVideo")?;
+  let notify = options::function(object, "notifyClients")?;
+  let send = options::function(object, "sendView")?;
+  let pending = Arc::new(PendingNotifications::default());
+  let pending_for_js = pending.clone();
+  let host = JsCountersHost {
+    load: host_fn(env.raw(), load.raw, |env, id: u64| {
+      Builder::new(env).number(id as f64)
+    })
+    .map_err(|e| usable("loadVideo", e))?,
+    notify: pair_fn(env.raw(), notify.raw, move |env, video_id: u64| {
+      let b = Builder::new(env);
+      match pending_for_js.take(video_id) {
+        Some((video, total)) => Ok((video_to_js(&b, &video)?, b.number(total as f64)?)),
+        None => Err(Error::new(
+          crate::error::ErrorCode::Internal,
+          "no pending notification",
+        )),
+      }
+    })
+    .map_err(|e| usable("notifyClients", e))?,
+    pending,
+    send: host_fn(env.raw(), send.raw, view_to_js).map_err(|e| usable("sendView", e))?,
+  };
+  Ok((config, host, logger, auto_start))
+}
+
+fn clean_report(b: &Builder, report: CleanReport) -> Result<sys::napi_value> {
+  let object = b.object()?;
+  b.set(object, "videos", b.number(report.videos as f64)?)?;
+  b.set(object, "expired", b.number(report.expired as f64)?)?;
+  b.set(object, "federated", b.number(report.federated as f64)?)?;
+  Ok(object)
+}
+
+/// `{ video, viewerId, viewerExpires }` of a remote View.
+fn remote_input(env: &Env, value: Unknown) -> Result<(VideoInfo, String, u64, Js)> {
+  let object = Js::new(env.raw(), value.raw()).expect_object("input")?;
+  let video = input::video_info(options::prop(object, "video", "video")?, "video")?;
+  let viewer_id = options::prop(object, "viewerId", "viewerId")?.string("viewerId", 2048)?;
+  if viewer_id.is_empty() {
+    return Err(Error::invalid_range("viewerId", "must not be empty"));
+  }
+  let expires =
+    options::prop(object, "viewerExpires", "viewerExpires")?.timestamp_ms("viewerExpires")?;
+  Ok((video, viewer_id, expires, object))
+}
+
+#[napi]
+impl VideoViewerCounters {
+  /// Creates the counters and starts their federation worker and, unless `autoStart: false`,
+  /// the cleanup timer (every `viewerCounterLifetime`). Throws `INVALID_ARGUMENT` on bad options.
+  #[napi(constructor, ts_args_type = "options: VideoViewerCountersOptions")]
+  pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
+    let (config, host, logger, auto_start) =
+      read_counters_options(&env, options).map_err(|e| to_napi(env.raw(), &e))?;
+    let engine = Arc::new(ViewerCountersEngine::new(config, host, logger));
+    napi::bindgen_prelude::spawn(engine.clone().run(auto_start));
+    Ok(VideoViewerCounters { engine })
+  }
+
+  /// A local viewer's heartbeat: resolves `true` when the viewer is new. The viewer id is
+  /// `{sessionId}-{video.uuid}`. Settled right away (no I/O); a View to federate is queued.
+  #[napi(
+    ts_args_type = "input: { video: VideoRef & { uuid: string }; sessionId: string }",
+    ts_return_type = "Promise<boolean>"
+  )]
+  pub fn add_local_viewer(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
+    let read = (|| -> Result<(VideoInfo, String)> {
+      let object = Js::new(env.raw(), input.raw()).expect_object("input")?;
+      let video = input::video_info(options::prop(object, "video", "video")?, "video")?;
+      let session = input::session_id(
+        options::prop(object, "sessionId", "sessionId")?,
+        "sessionId",
+      )?;
+      Ok((video, session))
+    })();
+    let outcome = read.and_then(|(video, session)| self.engine.add_local_viewer(&video, &session));
+    match outcome {
+      Ok(added) => resolved(&env, |b| b.boolean(added)),
+      Err(err) => rejected(&env, &err),
+    }
+  }
+
+  /// A View with `expires` from another instance on a local video: adds one viewer
+  /// (deduplicated by `viewerId`). Returns `true` when the viewer is new.
+  #[napi(
+    ts_args_type = "input: { video: VideoRef & { uuid: string }; viewerId: string; viewerExpires: Date | number | string }"
+  )]
+  pub fn add_remote_viewer_on_local_video(&self, env: Env, input: Unknown) -> napi::Result<bool> {
+    remote_input(&env, input)
+      .and_then(|(video, id, expires, _)| {
+        self
+          .engine
+          .add_remote_viewer_on_local_video(&video, &id, expires)
+      })
+      .map_err(|e| to_napi(env.raw(), &e))
+  }
+
+  /// A View with `expires` from another instance on a remote video. With a
+  /// `viewerResultCounter` (the origin's total, protocol v2) every viewer of the video is
+  /// replaced by one entry carrying it; without one, one viewer is added (deduplicated).
+  #[napi(
+    ts_args_type = "input: { video: VideoRef & { uuid: string }; viewerId: string; viewerExpires: Date | number | string; viewerResultCounter?: number | null }"
+  )]
+  pub fn add_remote_viewer_on_remote_video(&self, env: Env, input: Unknown) -> napi::Result<bool> {
+    remote_input(&env, input)
+      .and_then(|(video, id, expires, object)| {
+        let field = "viewerResultCounter";
+        let counter = options::prop(object, field, field)?.optional(|v| {
+          let n = v.number(field)?;
+          if n.is_finite() && n.fract() == 0.0 && (0.0..=1e12).contains(&n) {
+            Ok(n as u64)
+          } else {
+            Err(Error::invalid_range(
+              field,
+              format!("must be an integer >= 0 (got {n})"),
+            ))
+          }
+        })?;
+        self
+          .engine
+          .add_remote_viewer_on_remote_video(&video, &id, expires, counter)
+      })
+      .map_err(|e| to_napi(env.raw(), &e))
+  }
+
+  /// Viewers over every video for one pair of scopes (PeerTube's `peertube_viewers_total`
+  /// gauge). Synchronous, O(1).
+  #[napi(
+    ts_args_type = "options: { viewerScope: 'local' | 'remote'; videoScope: 'local' | 'remote' }"
+  )]
+  pub fn get_total_viewers(&self, env: Env, options: Unknown) -> napi::Result<f64> {
+    (|| -> Result<f64> {
+      let object = Js::new(env.raw(), options.raw()).expect_object("options")?;
+      let viewer = scope(
+        options::prop(object, "viewerScope", "viewerScope")?,
+        "viewerScope",
+      )?;
+      let video = scope(
+        options::prop(object, "videoScope", "videoScope")?,
+        "videoScope",
+      )?;
+      Ok(self.engine.total(viewer, video) as f64)
+    })()
+    .map_err(|e| to_napi(env.raw(), &e))
+  }
+
+  /// Viewers of one video (`video.id` is enough). Synchronous, O(1).
+  #[napi(ts_args_type = "video: { id: number }")]
+  pub fn get_total_viewers_of(&self, env: Env, video: Unknown) -> napi::Result<f64> {
+    (|| -> Result<f64> {
+      let object = Js::new(env.raw(), video.raw()).expect_object("video")?;
+      let id_value = options::prop(object, "id", "video.id")?;
+      if id_value.kind() != Kind::Number {
+        return Err(Error::invalid_type("video.id", "a number"));
+      }
+      let id = crate::core::validate::database_id("video.id", id_value.number("video.id")?)?;
+      Ok(self.engine.total_of(id) as f64)
+    })()
+    .map_err(|e| to_napi(env.raw(), &e))
+  }
+
+  /// One cleanup pass: drops expired viewers, notifies the clients of every video that had
+  /// viewers (a video that drops to 0 gets one final 0) and, in v2, sends the total of each local
+  /// video that still has viewers (`viewerIdentifier` = video uuid). Host failures are logged
+  /// with the video uuid and never stop the other videos.
+  #[napi(ts_return_type = "Promise<{ videos: number; expired: number; federated: number }>")]
+  pub fn clean_viewer_counters(&self, env: Env) -> napi::Result<Raw> {
+    let engine = self.engine.clone();
+    spawn(&env, async move { Ok(engine.clean().await) }, clean_report)
+  }
+
+  /// Health snapshot (synchronous).
+  #[napi]
+  pub fn get_internal_stats(&self) -> ViewerCountersInternalStats {
+    let h = self.engine.health();
+    ViewerCountersInternalStats {
+      viewers: h.viewers as f64,
+      pending_federation: h.pending_federation as f64,
+      callback_errors: h.callback_errors as f64,
+    }
+  }
+
+  /// Stops the cleanup timer and sends the Views still queued. Idempotent; afterwards the add
+  /// methods fail with `code: 'CLOSED'`.
+  #[napi(ts_return_type = "Promise<void>")]
+  pub fn close(&self, env: Env) -> napi::Result<Raw> {
+    let engine = self.engine.clone();
+    spawn(
+      &env,
+      async move {
+        engine.close().await;
+        Ok(())
+      },
+      |b, ()| b.undefined(),
+    )
+  }
+}

@@ -1,0 +1,564 @@
+//! Concurrent viewer counters (spec section 2, behaviours B17-B24), with totals maintained
+//! incrementally: a join, a total per video and a total per scope all cost O(1).
+//!
+//! Fixes over PeerTube 6.1 (decision D3): remote viewers are deduplicated by id on local and
+//! remote videos (Q8), and replacing the viewers of a remote video forgets their ids (Q9).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Where a viewer or a video comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+  /// This instance.
+  Local,
+  /// Another instance.
+  Remote,
+}
+
+impl Scope {
+  fn index(self) -> usize {
+    match self {
+      Scope::Local => 0,
+      Scope::Remote => 1,
+    }
+  }
+
+  /// `'local'` / `'remote'`.
+  pub fn as_str(self) -> &'static str {
+    match self {
+      Scope::Local => "local",
+      Scope::Remote => "remote",
+    }
+  }
+}
+
+/// The video as the counters know it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VideoInfo {
+  /// Local database id.
+  pub id: u64,
+  /// Video uuid.
+  pub uuid: Arc<str>,
+  /// Whether another instance owns the video.
+  pub remote: bool,
+}
+
+impl VideoInfo {
+  /// `'local'` or `'remote'`.
+  pub fn scope(&self) -> Scope {
+    if self.remote {
+      Scope::Remote
+    } else {
+      Scope::Local
+    }
+  }
+}
+
+/// A View activity the host must send (ActivityPub).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViewerView {
+  /// The video.
+  pub video: VideoInfo,
+  /// Viewers this View stands for (1 for one viewer, the total for an origin's summary).
+  pub viewers_count: u64,
+  /// Last part of the View id: the viewer id, or the video uuid for a total.
+  pub viewer_identifier: Arc<str>,
+}
+
+/// What an add did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddOutcome {
+  /// A new entry was created (PeerTube's return value).
+  pub added: bool,
+  /// The video's total after the add, when clients must be notified (new entries only).
+  pub notify_total: Option<u64>,
+  /// A View to federate, if any.
+  pub federate: Option<ViewerView>,
+}
+
+struct Entry {
+  expires: u64,
+  viewer_scope: Scope,
+  count: u64,
+  last_federation: Option<u64>,
+}
+
+struct VideoViewers {
+  video: VideoInfo,
+  entries: HashMap<Arc<str>, Entry>,
+  total: u64,
+}
+
+/// Per-video viewer entries, with running totals.
+pub struct Counters {
+  lifetime_ms: u64,
+  federation_v2: bool,
+  videos: HashMap<u64, VideoViewers>,
+  /// Viewer id -> video id (PeerTube's `idToViewer`).
+  ids: HashMap<Arc<str>, u64>,
+  /// Sum of counts by `[viewer scope][video scope]`.
+  totals: [[u64; 2]; 2],
+}
+
+/// One video after a cleanup.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CleanedVideo {
+  /// The video (as last seen by the counters).
+  pub video: VideoInfo,
+  /// Its total after the cleanup (0 when every entry expired).
+  pub total: u64,
+  /// Entries removed.
+  pub expired: u64,
+}
+
+impl Counters {
+  /// Empty counters. `lifetime_ms` is PeerTube's `VIEW_LIFETIME.VIEWER_COUNTER`.
+  pub fn new(lifetime_ms: u64, federation_v2: bool) -> Self {
+    Counters {
+      lifetime_ms,
+      federation_v2,
+      videos: HashMap::new(),
+      ids: HashMap::new(),
+      totals: [[0; 2]; 2],
+    }
+  }
+
+  /// A local viewer's heartbeat (B17, B23): a new entry, or a refreshed `expires`.
+  pub fn add_local_viewer(&mut self, video: &VideoInfo, viewer_id: &str, now: u64) -> AddOutcome {
+    let expires = now.saturating_add(self.lifetime_ms);
+    let (added, notify_total) = match self.refresh(video, viewer_id, expires) {
+      true => (false, None),
+      false => {
+        let total = self.insert(video, viewer_id, Scope::Local, 1, expires);
+        (true, Some(total))
+      }
+    };
+    let federate = self.federate_if_needed(video, viewer_id, now);
+    AddOutcome {
+      added,
+      notify_total,
+      federate,
+    }
+  }
+
+  /// A View with `expires` from another instance on a local video (B18, deduplicated: Q8).
+  pub fn add_remote_viewer_on_local_video(
+    &mut self,
+    video: &VideoInfo,
+    viewer_id: &str,
+    expires: u64,
+  ) -> AddOutcome {
+    if self.refresh(video, viewer_id, expires) {
+      return AddOutcome {
+        added: false,
+        notify_total: None,
+        federate: None,
+      };
+    }
+    let total = self.insert(video, viewer_id, Scope::Remote, 1, expires);
+    AddOutcome {
+      added: true,
+      notify_total: Some(total),
+      federate: None,
+    }
+  }
+
+  /// A View with `expires` from another instance on a remote video (B19): with a result
+  /// counter (the origin's total) every entry of the video is replaced by one entry carrying
+  /// it, and the replaced ids are forgotten (Q9); without one, one viewer is added (deduplicated).
+  pub fn add_remote_viewer_on_remote_video(
+    &mut self,
+    video: &VideoInfo,
+    viewer_id: &str,
+    expires: u64,
+    result_counter: Option<u64>,
+  ) -> AddOutcome {
+    match result_counter {
+      Some(count) => {
+        self.remove_video(video.id);
+        let total = self.insert(video, viewer_id, Scope::Remote, count, expires);
+        AddOutcome {
+          added: true,
+          notify_total: Some(total),
+          federate: None,
+        }
+      }
+      None => self.add_remote_viewer_on_local_video(video, viewer_id, expires),
+    }
+  }
+
+  /// Σ counts of the video's entries, including expired ones not yet cleaned (B20).
+  pub fn total_of(&self, video_id: u64) -> u64 {
+    self.videos.get(&video_id).map_or(0, |v| v.total)
+  }
+
+  /// Σ counts over every video for one pair of scopes.
+  pub fn total(&self, viewer_scope: Scope, video_scope: Scope) -> u64 {
+    self.totals[viewer_scope.index()][video_scope.index()]
+  }
+
+  /// Number of entries (viewer ids) tracked.
+  pub fn entries(&self) -> usize {
+    self.ids.len()
+  }
+
+  /// Drops entries with `expires <= now` (B21); returns every video that was in the map.
+  pub fn clean(&mut self, now: u64) -> Vec<CleanedVideo> {
+    let mut cleaned = Vec::with_capacity(self.videos.len());
+    let mut emptied = Vec::new();
+    for (video_id, viewers) in self.videos.iter_mut() {
+      let video_scope = viewers.video.scope().index();
+      let before = viewers.entries.len();
+      viewers.entries.retain(|id, entry| {
+        let keep = entry.expires > now;
+        if !keep {
+          self.ids.remove(id);
+          viewers.total = viewers.total.saturating_sub(entry.count);
+          let slot = &mut self.totals[entry.viewer_scope.index()][video_scope];
+          *slot = slot.saturating_sub(entry.count);
+        }
+        keep
+      });
+      if viewers.entries.is_empty() {
+        emptied.push(*video_id);
+      }
+      cleaned.push(CleanedVideo {
+        video: viewers.video.clone(),
+        total: viewers.total,
+        expired: (before - viewers.entries.len()) as u64,
+      });
+    }
+    for video_id in emptied {
+      self.videos.remove(&video_id);
+    }
+    cleaned
+  }
+
+  /// The origin's periodic summary (v2): local video, at least one viewer.
+  pub fn total_to_federate(&self, video: &VideoInfo, total: u64) -> Option<ViewerView> {
+    (self.federation_v2 && !video.remote && total > 0).then(|| ViewerView {
+      video: video.clone(),
+      viewers_count: total,
+      viewer_identifier: video.uuid.clone(),
+    })
+  }
+
+  fn refresh(&mut self, video: &VideoInfo, viewer_id: &str, expires: u64) -> bool {
+    if self.ids.get(viewer_id) != Some(&video.id) {
+      return false;
+    }
+    let Some(viewers) = self.videos.get_mut(&video.id) else {
+      return false;
+    };
+    match viewers.entries.get_mut(viewer_id) {
+      Some(entry) => {
+        entry.expires = expires;
+        true
+      }
+      None => false,
+    }
+  }
+
+  fn insert(
+    &mut self,
+    video: &VideoInfo,
+    viewer_id: &str,
+    viewer_scope: Scope,
+    count: u64,
+    expires: u64,
+  ) -> u64 {
+    let id: Arc<str> = Arc::from(viewer_id);
+    // An id known for another video (never expected: ids embed the video) is moved.
+    if let Some(previous) = self.ids.get(viewer_id).copied() {
+      self.remove_entry(previous, viewer_id);
+    }
+    let viewers = self.videos.entry(video.id).or_insert_with(|| VideoViewers {
+      video: video.clone(),
+      entries: HashMap::new(),
+      total: 0,
+    });
+    if viewers.video != *video {
+      // Keep totals by scope right if the host now says otherwise about the video.
+      let old_scope = viewers.video.scope().index();
+      let new_scope = video.scope().index();
+      for entry in viewers.entries.values() {
+        let scope = entry.viewer_scope.index();
+        self.totals[scope][old_scope] = self.totals[scope][old_scope].saturating_sub(entry.count);
+        self.totals[scope][new_scope] = self.totals[scope][new_scope].saturating_add(entry.count);
+      }
+      viewers.video = video.clone();
+    }
+    viewers.entries.insert(
+      id.clone(),
+      Entry {
+        expires,
+        viewer_scope,
+        count,
+        last_federation: None,
+      },
+    );
+    viewers.total = viewers.total.saturating_add(count);
+    let slot = &mut self.totals[viewer_scope.index()][video.scope().index()];
+    *slot = slot.saturating_add(count);
+    self.ids.insert(id, video.id);
+    viewers.total
+  }
+
+  fn remove_entry(&mut self, video_id: u64, viewer_id: &str) {
+    self.ids.remove(viewer_id);
+    let Some(viewers) = self.videos.get_mut(&video_id) else {
+      return;
+    };
+    if let Some(entry) = viewers.entries.remove(viewer_id) {
+      viewers.total = viewers.total.saturating_sub(entry.count);
+      let slot = &mut self.totals[entry.viewer_scope.index()][viewers.video.scope().index()];
+      *slot = slot.saturating_sub(entry.count);
+    }
+    if viewers.entries.is_empty() {
+      self.videos.remove(&video_id);
+    }
+  }
+
+  fn remove_video(&mut self, video_id: u64) {
+    let Some(viewers) = self.videos.remove(&video_id) else {
+      return;
+    };
+    let video_scope = viewers.video.scope().index();
+    for (id, entry) in viewers.entries {
+      self.ids.remove(&id);
+      let slot = &mut self.totals[entry.viewer_scope.index()][video_scope];
+      *slot = slot.saturating_sub(entry.count);
+    }
+  }
+
+  /// B23: a local viewer is re-federated at most once per `0.75 × lifetime`; in v2 viewers of
+  /// local videos are not federated one by one (the periodic total covers them).
+  fn federate_if_needed(
+    &mut self,
+    video: &VideoInfo,
+    viewer_id: &str,
+    now: u64,
+  ) -> Option<ViewerView> {
+    if !video.remote && self.federation_v2 {
+      return None;
+    }
+    let window = self.lifetime_ms.saturating_mul(3) / 4;
+    let entry = self.videos.get_mut(&video.id)?.entries.get_mut(viewer_id)?;
+    // PeerTube: skip while `lastFederation > now - window`, i.e. while less than `window` passed.
+    if entry
+      .last_federation
+      .is_some_and(|last| now.saturating_sub(last) < window)
+    {
+      return None;
+    }
+    entry.last_federation = Some(now);
+    Some(ViewerView {
+      video: video.clone(),
+      viewers_count: 1,
+      viewer_identifier: Arc::from(viewer_id),
+    })
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use proptest::prelude::*;
+
+  const LIFE: u64 = 120_000;
+
+  fn video(id: u64, remote: bool) -> VideoInfo {
+    VideoInfo {
+      id,
+      uuid: Arc::from(format!("uuid-{id}")),
+      remote,
+    }
+  }
+
+  #[test]
+  fn local_viewer_is_added_once_and_refreshed() {
+    let mut c = Counters::new(LIFE, true);
+    let v = video(1, false);
+    let first = c.add_local_viewer(&v, "s1-uuid-1", 1_000);
+    assert!(first.added);
+    assert_eq!(first.notify_total, Some(1));
+    assert_eq!(
+      first.federate, None,
+      "v2: local viewers of local videos are not federated"
+    );
+    let again = c.add_local_viewer(&v, "s1-uuid-1", 2_000);
+    assert_eq!((again.added, again.notify_total), (false, None));
+    assert_eq!(c.total_of(1), 1);
+    // Refreshed: still alive just before 2_000 + LIFE, gone at it.
+    c.clean(2_000 + LIFE - 1);
+    assert_eq!(c.total_of(1), 1);
+    c.clean(2_000 + LIFE);
+    assert_eq!(c.total_of(1), 0);
+    assert_eq!(c.entries(), 0);
+  }
+
+  #[test]
+  fn v1_federates_local_viewers_of_local_videos_at_most_every_three_quarters_of_the_lifetime() {
+    let mut c = Counters::new(LIFE, false);
+    let v = video(1, false);
+    let sent = c.add_local_viewer(&v, "s-uuid-1", 0).federate.unwrap();
+    assert_eq!(sent.viewers_count, 1);
+    assert_eq!(&*sent.viewer_identifier, "s-uuid-1");
+    // PeerTube skips while `lastFederation > now - 0.75 * lifetime`.
+    assert_eq!(c.add_local_viewer(&v, "s-uuid-1", 89_999).federate, None);
+    assert!(c
+      .add_local_viewer(&v, "s-uuid-1", 90_000)
+      .federate
+      .is_some());
+    assert_eq!(c.add_local_viewer(&v, "s-uuid-1", 100_000).federate, None);
+  }
+
+  #[test]
+  fn local_viewers_of_remote_videos_are_federated_in_v1_and_v2() {
+    for v2 in [false, true] {
+      let mut c = Counters::new(LIFE, v2);
+      let v = video(2, true);
+      let sent = c.add_local_viewer(&v, "s-uuid-2", 0).federate.unwrap();
+      assert_eq!(
+        (sent.viewers_count, &*sent.viewer_identifier),
+        (1, "s-uuid-2")
+      );
+      assert_eq!(c.total(Scope::Local, Scope::Remote), 1);
+    }
+  }
+
+  #[test]
+  fn remote_viewers_on_local_videos_are_deduplicated_and_keep_their_expiry() {
+    let mut c = Counters::new(LIFE, true);
+    let v = video(3, false);
+    assert!(
+      c.add_remote_viewer_on_local_video(&v, "https://b/views/videos/9/s", 50_000)
+        .added
+    );
+    let again = c.add_remote_viewer_on_local_video(&v, "https://b/views/videos/9/s", 90_000);
+    assert!(!again.added);
+    assert_eq!(c.total_of(3), 1);
+    assert_eq!(c.total(Scope::Remote, Scope::Local), 1);
+    c.clean(89_999);
+    assert_eq!(c.total_of(3), 1);
+    c.clean(90_000);
+    assert_eq!(c.total_of(3), 0);
+  }
+
+  #[test]
+  fn a_result_counter_replaces_every_viewer_of_a_remote_video_and_forgets_their_ids() {
+    let mut c = Counters::new(LIFE, true);
+    let v = video(4, true);
+    c.add_local_viewer(&v, "local-uuid-4", 0);
+    c.add_remote_viewer_on_remote_video(&v, "https://c/views/videos/1/x", 100_000, None);
+    assert_eq!(c.total_of(4), 2);
+    let out = c.add_remote_viewer_on_remote_video(
+      &v,
+      "https://origin/views/videos/4/uuid-4",
+      100_000,
+      Some(7),
+    );
+    assert_eq!(out.notify_total, Some(7));
+    assert_eq!(c.total_of(4), 7);
+    assert_eq!(c.entries(), 1, "replaced ids are forgotten (Q9)");
+    assert_eq!(c.total(Scope::Local, Scope::Remote), 0);
+    assert_eq!(c.total(Scope::Remote, Scope::Remote), 7);
+    // A counter of 0 still replaces.
+    c.add_remote_viewer_on_remote_video(
+      &v,
+      "https://origin/views/videos/4/uuid-4",
+      100_000,
+      Some(0),
+    );
+    assert_eq!(c.total_of(4), 0);
+    // The forgotten local viewer is a new viewer again.
+    assert!(c.add_local_viewer(&v, "local-uuid-4", 1).added);
+  }
+
+  #[test]
+  fn cleanup_reports_every_video_and_the_origin_total() {
+    let mut c = Counters::new(LIFE, true);
+    let a = video(5, false);
+    let b = video(6, true);
+    c.add_local_viewer(&a, "x-uuid-5", 0);
+    c.add_local_viewer(&a, "y-uuid-5", 60_000);
+    c.add_local_viewer(&b, "x-uuid-6", 0);
+    let mut cleaned = c.clean(LIFE);
+    cleaned.sort_by_key(|v| v.video.id);
+    assert_eq!(
+      cleaned
+        .iter()
+        .map(|v| (v.video.id, v.total, v.expired))
+        .collect::<Vec<_>>(),
+      vec![(5, 1, 1), (6, 0, 1)]
+    );
+    assert_eq!(c.total_to_federate(&a, 1).map(|v| v.viewers_count), Some(1));
+    assert_eq!(
+      c.total_to_federate(&b, 1),
+      None,
+      "remote videos are not summarised"
+    );
+    assert_eq!(c.total_to_federate(&a, 0), None);
+    assert_eq!(
+      Counters::new(LIFE, false).total_to_federate(&a, 3),
+      None,
+      "v1 sends no totals"
+    );
+    assert_eq!(c.clean(LIFE).len(), 1, "emptied videos leave the map");
+  }
+
+  #[derive(Clone, Debug)]
+  enum Op {
+    Local(u64, u8, bool),
+    RemoteOnLocal(u64, u8, u64),
+    RemoteOnRemote(u64, u8, u64, Option<u64>),
+    Clean(u64),
+  }
+
+  fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+      (0u64..4, 0u8..6, any::<bool>()).prop_map(|(v, s, r)| Op::Local(v, s, r)),
+      (0u64..4, 0u8..6, 0u64..300_000).prop_map(|(v, s, e)| Op::RemoteOnLocal(v, s, e)),
+      (
+        0u64..4,
+        0u8..6,
+        0u64..300_000,
+        proptest::option::of(0u64..50)
+      )
+        .prop_map(|(v, s, e, c)| Op::RemoteOnRemote(v, s, e, c)),
+      (0u64..300_000).prop_map(Op::Clean),
+    ]
+  }
+
+  proptest! {
+    /// The running totals always equal a full recount.
+    #[test]
+    fn totals_always_match_a_recount(ops in proptest::collection::vec(op(), 1..200)) {
+      let mut c = Counters::new(LIFE, true);
+      let mut now = 0;
+      for op in ops {
+        now += 1_000;
+        match op {
+          Op::Local(v, s, remote) => { c.add_local_viewer(&video(v + 1, remote), &format!("s{s}-uuid-{}", v + 1), now); }
+          Op::RemoteOnLocal(v, s, e) => { c.add_remote_viewer_on_local_video(&video(v + 1, false), &format!("r{s}"), e); }
+          Op::RemoteOnRemote(v, s, e, counter) => { c.add_remote_viewer_on_remote_video(&video(v + 1, true), &format!("o{s}"), e, counter); }
+          Op::Clean(t) => { c.clean(t); }
+        }
+        let mut by_scope = [[0u64; 2]; 2];
+        let mut ids = 0;
+        for viewers in c.videos.values() {
+          let sum: u64 = viewers.entries.values().map(|e| e.count).sum();
+          prop_assert_eq!(sum, viewers.total);
+          for entry in viewers.entries.values() {
+            by_scope[entry.viewer_scope.index()][viewers.video.scope().index()] += entry.count;
+          }
+          ids += viewers.entries.len();
+          prop_assert!(!viewers.entries.is_empty());
+        }
+        prop_assert_eq!(by_scope, c.totals);
+        prop_assert_eq!(ids, c.ids.len());
+      }
+    }
+  }
+}
