@@ -280,21 +280,26 @@ test('closed counters refuse new viewers', async () => {
 test('100,000 viewers joining one video: per-join cost stays flat, totals O(1), notifications coalesced', async () => {
   const { counters, notified } = makeCounters({ viewersFederationV2: true, viewerCounterLifetime: '1 hour' })
   const video = { id: 77, uuid: '77777777-7777-4777-8777-777777777777', remote: false }
-  const chunk = 10_000
-  const times = []
+  // 100 slices of 1,000 joins. The first and the last 10,000 joins are compared through the
+  // median of their ten slices, so one GC pause on this shared machine cannot decide the result.
+  const slices = []
   let session = 0
-  for (let c = 0; c < 10; c++) {
+  for (let s = 0; s < 100; s++) {
     const start = process.hrtime.bigint()
-    for (let i = 0; i < chunk; i++) {
+    for (let i = 0; i < 1_000; i++) {
       await counters.addLocalViewer({ video, sessionId: `viewer-${session++}` })
     }
-    times.push(Number(process.hrtime.bigint() - start) / 1e6)
-    expect(counters.getTotalViewersOf(video)).toBe(session)
+    slices.push(Number(process.hrtime.bigint() - start) / 1e6)
   }
-  const first = times[0]
-  const last = times[times.length - 1]
-  console.log(`100k joins, ms per 10k chunk: ${times.map((t) => t.toFixed(1)).join(' ')} (last/first = ${(last / first).toFixed(2)})`)
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  const first = median(slices.slice(0, 10)) * 10
+  const last = median(slices.slice(-10)) * 10
+  const sum = (xs) => xs.reduce((a, b) => a + b, 0)
+  console.log(
+    `100k joins on one video: first 10k ${first.toFixed(1)} ms, last 10k ${last.toFixed(1)} ms (median-based; raw ${sum(slices.slice(0, 10)).toFixed(1)} / ${sum(slices.slice(-10)).toFixed(1)} ms), last/first = ${(last / first).toFixed(2)}`,
+  )
   expect(last).toBeLessThanOrEqual(2 * first)
+  expect(counters.getTotalViewersOf(video)).toBe(100_000)
   expect(counters.getTotalViewers({ viewerScope: 'local', videoScope: 'local' })).toBe(100_000)
   await waitFor(() => lastNotification(notified, 77) === 100_000)
   expect(notified.length).toBeLessThan(1_000)

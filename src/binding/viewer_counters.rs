@@ -90,7 +90,7 @@ impl CountersHost for JsCountersHost {
   }
 }
 
-fn video_to_js(b: &Builder, video: &VideoInfo) -> Result<sys::napi_value> {
+pub fn video_to_js(b: &Builder, video: &VideoInfo) -> Result<sys::napi_value> {
   let object = b.object()?;
   b.set(object, "id", b.number(video.id as f64)?)?;
   b.set(object, "uuid", b.string(&video.uuid)?)?;
@@ -98,11 +98,13 @@ fn video_to_js(b: &Builder, video: &VideoInfo) -> Result<sys::napi_value> {
   Ok(object)
 }
 
-fn view_to_js(env: sys::napi_env, view: ViewerView) -> Result<sys::napi_value> {
+pub fn view_to_js(env: sys::napi_env, view: ViewerView) -> Result<sys::napi_value> {
   let b = Builder::new(env);
   let object = b.object()?;
   b.set(object, "video", video_to_js(&b, &view.video)?)?;
-  b.set(object, "viewersCount", b.number(view.viewers_count as f64)?)?;
+  if let Some(count) = view.viewers_count {
+    b.set(object, "viewersCount", b.number(count as f64)?)?;
+  }
   b.set(
     object,
     "viewerIdentifier",

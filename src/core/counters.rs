@@ -60,8 +60,9 @@ impl VideoInfo {
 pub struct ViewerView {
   /// The video.
   pub video: VideoInfo,
-  /// Viewers this View stands for (1 for one viewer, the total for an origin's summary).
-  pub viewers_count: u64,
+  /// Viewers this View stands for (1 for one viewer, the total for an origin's summary);
+  /// `None` for the plain View of a counted view.
+  pub viewers_count: Option<u64>,
   /// Last part of the View id: the viewer id, or the video uuid for a total.
   pub viewer_identifier: Arc<str>,
 }
@@ -239,7 +240,7 @@ impl Counters {
   pub fn total_to_federate(&self, video: &VideoInfo, total: u64) -> Option<ViewerView> {
     (self.federation_v2 && !video.remote && total > 0).then(|| ViewerView {
       video: video.clone(),
-      viewers_count: total,
+      viewers_count: Some(total),
       viewer_identifier: video.uuid.clone(),
     })
   }
@@ -355,7 +356,7 @@ impl Counters {
     entry.last_federation = Some(now);
     Some(ViewerView {
       video: video.clone(),
-      viewers_count: 1,
+      viewers_count: Some(1),
       viewer_identifier: Arc::from(viewer_id),
     })
   }
@@ -403,7 +404,7 @@ mod tests {
     let mut c = Counters::new(LIFE, false);
     let v = video(1, false);
     let sent = c.add_local_viewer(&v, "s-uuid-1", 0).federate.unwrap();
-    assert_eq!(sent.viewers_count, 1);
+    assert_eq!(sent.viewers_count, Some(1));
     assert_eq!(&*sent.viewer_identifier, "s-uuid-1");
     // PeerTube skips while `lastFederation > now - 0.75 * lifetime`.
     assert_eq!(c.add_local_viewer(&v, "s-uuid-1", 89_999).federate, None);
@@ -422,7 +423,7 @@ mod tests {
       let sent = c.add_local_viewer(&v, "s-uuid-2", 0).federate.unwrap();
       assert_eq!(
         (sent.viewers_count, &*sent.viewer_identifier),
-        (1, "s-uuid-2")
+        (Some(1), "s-uuid-2")
       );
       assert_eq!(c.total(Scope::Local, Scope::Remote), 1);
     }
@@ -493,7 +494,10 @@ mod tests {
         .collect::<Vec<_>>(),
       vec![(5, 1, 1), (6, 0, 1)]
     );
-    assert_eq!(c.total_to_federate(&a, 1).map(|v| v.viewers_count), Some(1));
+    assert_eq!(
+      c.total_to_federate(&a, 1).and_then(|v| v.viewers_count),
+      Some(1)
+    );
     assert_eq!(
       c.total_to_federate(&b, 1),
       None,

@@ -2,8 +2,12 @@
 
 pub mod counters;
 pub mod duration;
+pub mod expiring_set;
+pub mod identity;
 pub mod keys;
+pub mod local_time;
 pub mod sections;
 pub mod stats;
 pub mod time;
 pub mod validate;
+pub mod views;

@@ -5,3 +5,4 @@ pub mod clock;
 pub mod host;
 pub mod viewer_counters;
 pub mod viewer_stats;
+pub mod views;

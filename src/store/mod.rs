@@ -4,6 +4,7 @@
 pub mod config;
 pub mod connection;
 pub mod viewer_stats;
+pub mod views;
 
 pub use config::{RedisConfig, SentinelConfig};
 pub use connection::RedisConnection;
