@@ -133,10 +133,79 @@ export interface VideoViewerCountersOptions {
   /** Push the total to the video's clients (PeerTube: Socket.IO `views-change`). Calls are coalesced per video: the total is the latest. */
   notifyClients: (video: { id: number; uuid: string; remote: boolean }, totalViewers: number) => void
   /** Send a View activity (PeerTube: `sendView({ byActor: serverActor, video, viewersCount, viewerIdentifier })`). */
-  sendView: (view: { video: { id: number; uuid: string; remote: boolean }; viewersCount: number; viewerIdentifier: string }) => Promise<unknown> | unknown
+  sendView: (view: ViewActivity) => Promise<unknown> | unknown
   logger?: ViewsLogger | null
   /** Extra: a `loadVideo`/`sendView` call not settled after this long counts as failed. Default `'1 minute'`. */
   callbackTimeout?: Duration
+}
+
+/** A View activity to send: `viewersCount` is absent for a counted view, 1 for one viewer, the total for an origin's summary. */
+export interface ViewActivity {
+  video: { id: number; uuid: string; remote: boolean }
+  viewersCount?: number
+  viewerIdentifier: string
+}
+
+/** Options of `new VideoViews()`. */
+export interface VideoViewsOptions {
+  redis?: RedisOptions | null
+  webserverHost: string
+  /** One view per viewer per this long (`views.videos.view_expiration`). Default `'1 hour'`. */
+  viewExpiration?: Duration
+  /** Minimum watch time of a view (`views.videos.count_view_after`). Default `'10 seconds'`. */
+  countViewAfter?: Duration
+  /** Period of the buffer drain (`views.videos.local_buffer_update_interval`). Default `'30 minutes'`. */
+  localBufferUpdateInterval?: Duration
+  autoStart?: boolean
+  sendView: (view: ViewActivity) => Promise<unknown> | unknown
+  /** `video.views += views` and federate the video (PeerTube: `VideoModel.incrementViews` + `federateVideoIfNeeded`). */
+  incrementVideoViews: (input: { videoId: number; views: number }) => Promise<unknown> | unknown
+  /** Store one hourly `videoView` row. */
+  saveHourlyViews: (input: { videoId: number; views: number; startDate: Date; endDate: Date }) => Promise<unknown> | unknown
+  logger?: ViewsLogger | null
+  callbackTimeout?: Duration
+  /** Extra: host calls in flight at once during a drain. Default 8. */
+  drainConcurrency?: number
+}
+
+/** One player heartbeat as PeerTube's view controller receives it. */
+export interface LocalViewRequest {
+  video: VideoRef & { uuid: string; duration?: number | null; isLive?: boolean }
+  currentTime: number
+  ip?: string | null
+  /** Optional: without it the viewer is identified by a hash of `ip`. */
+  sessionId?: string | null
+  viewEvent?: 'seek' | null
+}
+
+/** Options of `new VideoViewsManager()`: the union of the three engines' options, with every callback under `host`. */
+export interface VideoViewsManagerOptions {
+  redis?: RedisOptions | null
+  webserverHost: string
+  geoIp?: GeoIpOptions | null
+  /** `views.videos.trust_viewer_session_id`. Default `true`. */
+  trustViewerSessionId?: boolean
+  /** Replaces PeerTube's `[object Object]` salt of the IP hash (changes every IP-based key). */
+  identitySalt?: string
+  viewExpiration?: Duration
+  countViewAfter?: Duration
+  viewersFederationV2?: boolean
+  viewerStatsLifetime?: Duration
+  viewerCounterLifetime?: Duration
+  syncRedisInterval?: Duration
+  localBufferUpdateInterval?: Duration
+  maxWatchSections?: number
+  autoStart?: boolean
+  callbackTimeout?: Duration
+  logger?: ViewsLogger | null
+  host: {
+    saveViewerStats: VideoViewerStatsOptions['saveViewerStats']
+    loadVideo: VideoViewerCountersOptions['loadVideo']
+    notifyClients: VideoViewerCountersOptions['notifyClients']
+    sendView: (view: ViewActivity) => Promise<unknown> | unknown
+    incrementVideoViews: VideoViewsOptions['incrementVideoViews']
+    saveHourlyViews: VideoViewsOptions['saveHourlyViews']
+  }
 }
 
 /**
@@ -245,6 +314,126 @@ export declare class VideoViewerStats {
   close(): Promise<void>
 }
 
+/**
+ * PeerTube's `VideoViews`: decides when a heartbeat counts as a view (10 s threshold, 50 %
+ * rule for short VODs, one view per viewer per `viewExpiration`), buffers views in Redis with
+ * PeerTube's keys, and drains them to the host.
+ */
+export declare class VideoViews {
+  /**
+   * Creates the engine and, unless `autoStart: false`, its timers (buffer drain every
+   * `localBufferUpdateInterval`, previous hour's stats a few minutes after each hour).
+   */
+  constructor(options: VideoViewsOptions)
+  /**
+   * Resolves `true` when this watch time counts a view for `sessionId` (the viewer identity)
+   * on `video`; then the view is buffered in Redis and a View activity is sent.
+   */
+  addLocalView(input: { video: VideoRef & { uuid: string; duration?: number | null; isLive?: boolean }; sessionId: string; watchTime: number }): Promise<boolean>
+  /**
+   * A View without `expires` from another instance: buffered (owned videos) and counted in
+   * the hourly stats, without dedup.
+   */
+  addRemoteView(input: { video: VideoRef & { uuid: string } }): Promise<void>
+  /**
+   * Drains the local view buffer into `incrementVideoViews({ videoId, views })`, atomically:
+   * a view counted during the drain is never lost, a rejected call puts its views back.
+   */
+  processViewsBuffer(): Promise<{ videos: number; views: number; failed: number }>
+  /**
+   * Drains the views of local hour `hour` (default: the previous hour) into
+   * `saveHourlyViews({ videoId, views, startDate, endDate })`.
+   */
+  processHourlyViewStats(hour?: number): Promise<{ videos: number; views: number; failed: number }>
+  /** Health snapshot (synchronous). */
+  getInternalStats(): ViewsInternalStats
+  /** Stops the timers and writes the views kept in memory. Idempotent. */
+  close(): Promise<void>
+}
+
+/**
+ * PeerTube's `VideoViewsManager`, natively: `processLocalView` for player heartbeats,
+ * `processRemoteView` for View activities, viewer totals, and the periodic jobs, with
+ * persistence and federation left to the `host` callbacks.
+ */
+export declare class VideoViewsManager {
+  /**
+   * Creates the three engines on one Redis connection and, unless `autoStart: false`, their
+   * timers. Throws `INVALID_ARGUMENT` on bad options.
+   */
+  constructor(options: VideoViewsManagerOptions)
+  /**
+   * One player heartbeat (`POST /api/v1/videos/:id/views`): viewer stats, viewer counter,
+   * watch time, view decision, in PeerTube's order. Without `sessionId` (or with
+   * `trustViewerSessionId: false`) the viewer is `sha256('[object Object]-' + ip)`. A
+   * `currentTime` beyond a VOD's `duration` rejects with `INVALID_ARGUMENT` before any change.
+   * Resolves right away when the answer is in memory.
+   */
+  processLocalView(input: LocalViewRequest): Promise<{ successView: boolean; successViewer: boolean }>
+  /**
+   * A View activity from another instance. With `viewerExpires` it is a viewer (counters:
+   * one viewer on a local video, the origin's total or one viewer on a remote video) and no
+   * view is counted; without, it is a view (buffered if the video is ours, hourly stats).
+   */
+  processRemoteView(input: { video: VideoRef & { uuid: string }; viewerId: string; viewerExpires?: Date | number | string | null; viewerResultCounter?: number | null }): Promise<void>
+  /** Viewers over every video for one pair of scopes. Synchronous, O(1). */
+  getTotalViewers(options: { viewerScope: 'local' | 'remote'; videoScope: 'local' | 'remote' }): number
+  /** Viewers of one video. Synchronous, O(1). */
+  getTotalViewersOf(video: { id: number }): number
+  /** Watch time in seconds of a viewer identity on a video (0 if unknown). */
+  getWatchTime(videoId: number, sessionId: string): Promise<number>
+  /**
+   * Persists expired viewer stats through `host.saveViewerStats` (PeerTube's debug command
+   * `process-video-viewers`).
+   */
+  processViewerStats(): Promise<{ scanned: number; expired: number; persisted: number; discarded: number; failed: number; orphansRemoved: number }>
+  /** Writes pending viewer stats to Redis now. */
+  syncRedisWrites(): Promise<{ written: number }>
+  /**
+   * Drains the local view buffer into `host.incrementVideoViews` (PeerTube's debug command
+   * `process-video-views-buffer`).
+   */
+  processViewsBuffer(): Promise<{ videos: number; views: number; failed: number }>
+  /**
+   * Drains the views of local hour `hour` (default: the previous hour) into
+   * `host.saveHourlyViews`.
+   */
+  processHourlyViewStats(hour?: number): Promise<{ videos: number; views: number; failed: number }>
+  /** One viewer counters cleanup pass. */
+  cleanViewerCounters(): Promise<{ videos: number; expired: number; federated: number }>
+  /** Health of the three engines (synchronous). */
+  getInternalStats(): ManagerInternalStats
+  /**
+   * Stops every timer, sends queued Views and writes everything pending to Redis. Idempotent;
+   * rejects with `REDIS_UNAVAILABLE` if Redis could not take the final writes (call it again).
+   */
+  close(): Promise<void>
+}
+
+/** Health of the three engines. */
+export interface ManagerInternalStats {
+  /** Viewer stats held in memory. */
+  cachedViewers: number
+  /** Viewer stats waiting to be written to Redis. */
+  pendingWrites: number
+  /** Viewer stats being persisted. */
+  inFlight: number
+  /** Duration of the last stats sync, ms. */
+  lastSyncMs: number
+  /** Duration of the last stats processing, ms. */
+  lastProcessMs: number
+  /** Viewer counter entries. */
+  viewers: number
+  /** Views decided while Redis was down, not yet written. */
+  pendingViews: number
+  /** View activities waiting for `sendView`. */
+  pendingFederation: number
+  /** Redis errors since start. */
+  redisErrors: number
+  /** Host callback failures since start. */
+  callbackErrors: number
+}
+
 /** Health figures of the counters. */
 export interface ViewerCountersInternalStats {
   /** Viewer entries tracked (local and remote). */
@@ -271,4 +460,14 @@ export interface ViewerStatsInternalStats {
   redisErrors: number
   /** Failed `saveViewerStats` calls since start. */
   callbackErrors: number
+}
+
+/** Health figures of view counting. */
+export interface ViewsInternalStats {
+  /** Views decided while Redis was unreachable, waiting to be written. */
+  pendingViews: number
+  /** Failed host calls since start. */
+  callbackErrors: number
+  /** Redis errors since start. */
+  redisErrors: number
 }

@@ -837,3 +837,5 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.VideoViewerCounters = nativeBinding.VideoViewerCounters
 module.exports.VideoViewerStats = nativeBinding.VideoViewerStats
+module.exports.VideoViews = nativeBinding.VideoViews
+module.exports.VideoViewsManager = nativeBinding.VideoViewsManager

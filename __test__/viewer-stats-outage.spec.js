@@ -17,7 +17,7 @@ let client
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pnv-outage-'))
   // AOF with fsync on every write: what was written before the kill survives the restart.
-  server = await startRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir] })
+  server = await startRedis({ dir, args: ['--appendonly', 'yes', '--appendfsync', 'always'] })
   client = new Redis({ host: '127.0.0.1', port: server.port, maxRetriesPerRequest: 1, retryStrategy: () => 200 })
 })
 afterAll(async () => {
@@ -59,7 +59,7 @@ test('kill -9 Redis: heartbeats succeed, writes wait, nothing is lost after the 
   // close() cannot flush either: it says so and keeps everything for a retry.
   expect((await stats.close().catch((e) => e)).code).toBe('REDIS_UNAVAILABLE')
 
-  server = await startRedis({ port: server.port, args: ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir] })
+  server = await startRedis({ port: server.port, dir, args: ['--appendonly', 'yes', '--appendfsync', 'always'] })
   await waitFor(() => stats.close().then(() => true, () => false), { timeout: 10000, interval: 300 })
   expect(stats.getInternalStats()).toMatchObject({ pendingWrites: 0 })
 

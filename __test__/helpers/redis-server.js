@@ -1,6 +1,9 @@
 // Starts and stops private redis-server processes on free loopback ports (never 6379).
 const { spawn } = require('node:child_process')
+const fs = require('node:fs')
 const net = require('node:net')
+const os = require('node:os')
+const path = require('node:path')
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -14,19 +17,24 @@ function freePort() {
   })
 }
 
-async function startRedis({ port, args = [] } = {}) {
+/**
+ * Starts a redis-server on a free loopback port. Each server gets its own working directory
+ * (a replica's full sync writes dump.rdb there, and a server started in a directory holding a
+ * dump.rdb loads it), unless `dir` is given to keep data across a restart.
+ */
+async function startRedis({ port, args = [], configFile, dir, ready = 'Ready to accept connections' } = {}) {
   const chosen = port ?? (await freePort())
-  const proc = spawn(
-    'redis-server',
-    ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  )
+  const workDir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pnv-redis-'))
+  const base = configFile
+    ? [configFile, '--port', String(chosen)]
+    : ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', workDir]
+  const proc = spawn('redis-server', [...base, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: workDir })
   await new Promise((resolve, reject) => {
     let out = ''
     const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10000)
     proc.stdout.on('data', (chunk) => {
       out += chunk
-      if (out.includes('Ready to accept connections')) {
+      if (out.includes(ready)) {
         clearTimeout(timer)
         resolve()
       }
@@ -39,13 +47,34 @@ async function startRedis({ port, args = [] } = {}) {
   return {
     port: chosen,
     proc,
+    dir: workDir,
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return resolve()
-        proc.once('exit', () => resolve())
+        const cleanup = () => {
+          if (!dir) fs.rmSync(workDir, { recursive: true, force: true })
+          resolve()
+        }
+        if (proc.exitCode !== null || proc.signalCode !== null) return cleanup()
+        proc.once('exit', cleanup)
         proc.kill(signal)
       }),
   }
 }
 
-module.exports = { freePort, startRedis }
+/** A Redis Sentinel on a free port monitoring `127.0.0.1:masterPort` as `name` (quorum 1). */
+async function startSentinel({ masterPort, name = 'mymaster', dir }) {
+  const configFile = path.join(dir, `sentinel-${Date.now()}-${Math.random().toString(16).slice(2)}.conf`)
+  fs.writeFileSync(
+    configFile,
+    [
+      'bind 127.0.0.1',
+      `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
+      `sentinel down-after-milliseconds ${name} 1000`,
+      `sentinel failover-timeout ${name} 5000`,
+      '',
+    ].join('\n'),
+  )
+  return startRedis({ configFile, dir, args: ['--sentinel'], ready: '+monitor master' })
+}
+
+module.exports = { freePort, startRedis, startSentinel }

@@ -133,8 +133,77 @@ export interface VideoViewerCountersOptions {
   /** Push the total to the video's clients (PeerTube: Socket.IO `views-change`). Calls are coalesced per video: the total is the latest. */
   notifyClients: (video: { id: number; uuid: string; remote: boolean }, totalViewers: number) => void
   /** Send a View activity (PeerTube: `sendView({ byActor: serverActor, video, viewersCount, viewerIdentifier })`). */
-  sendView: (view: { video: { id: number; uuid: string; remote: boolean }; viewersCount: number; viewerIdentifier: string }) => Promise<unknown> | unknown
+  sendView: (view: ViewActivity) => Promise<unknown> | unknown
   logger?: ViewsLogger | null
   /** Extra: a `loadVideo`/`sendView` call not settled after this long counts as failed. Default `'1 minute'`. */
   callbackTimeout?: Duration
+}
+
+/** A View activity to send: `viewersCount` is absent for a counted view, 1 for one viewer, the total for an origin's summary. */
+export interface ViewActivity {
+  video: { id: number; uuid: string; remote: boolean }
+  viewersCount?: number
+  viewerIdentifier: string
+}
+
+/** Options of `new VideoViews()`. */
+export interface VideoViewsOptions {
+  redis?: RedisOptions | null
+  webserverHost: string
+  /** One view per viewer per this long (`views.videos.view_expiration`). Default `'1 hour'`. */
+  viewExpiration?: Duration
+  /** Minimum watch time of a view (`views.videos.count_view_after`). Default `'10 seconds'`. */
+  countViewAfter?: Duration
+  /** Period of the buffer drain (`views.videos.local_buffer_update_interval`). Default `'30 minutes'`. */
+  localBufferUpdateInterval?: Duration
+  autoStart?: boolean
+  sendView: (view: ViewActivity) => Promise<unknown> | unknown
+  /** `video.views += views` and federate the video (PeerTube: `VideoModel.incrementViews` + `federateVideoIfNeeded`). */
+  incrementVideoViews: (input: { videoId: number; views: number }) => Promise<unknown> | unknown
+  /** Store one hourly `videoView` row. */
+  saveHourlyViews: (input: { videoId: number; views: number; startDate: Date; endDate: Date }) => Promise<unknown> | unknown
+  logger?: ViewsLogger | null
+  callbackTimeout?: Duration
+  /** Extra: host calls in flight at once during a drain. Default 8. */
+  drainConcurrency?: number
+}
+
+/** One player heartbeat as PeerTube's view controller receives it. */
+export interface LocalViewRequest {
+  video: VideoRef & { uuid: string; duration?: number | null; isLive?: boolean }
+  currentTime: number
+  ip?: string | null
+  /** Optional: without it the viewer is identified by a hash of `ip`. */
+  sessionId?: string | null
+  viewEvent?: 'seek' | null
+}
+
+/** Options of `new VideoViewsManager()`: the union of the three engines' options, with every callback under `host`. */
+export interface VideoViewsManagerOptions {
+  redis?: RedisOptions | null
+  webserverHost: string
+  geoIp?: GeoIpOptions | null
+  /** `views.videos.trust_viewer_session_id`. Default `true`. */
+  trustViewerSessionId?: boolean
+  /** Replaces PeerTube's `[object Object]` salt of the IP hash (changes every IP-based key). */
+  identitySalt?: string
+  viewExpiration?: Duration
+  countViewAfter?: Duration
+  viewersFederationV2?: boolean
+  viewerStatsLifetime?: Duration
+  viewerCounterLifetime?: Duration
+  syncRedisInterval?: Duration
+  localBufferUpdateInterval?: Duration
+  maxWatchSections?: number
+  autoStart?: boolean
+  callbackTimeout?: Duration
+  logger?: ViewsLogger | null
+  host: {
+    saveViewerStats: VideoViewerStatsOptions['saveViewerStats']
+    loadVideo: VideoViewerCountersOptions['loadVideo']
+    notifyClients: VideoViewerCountersOptions['notifyClients']
+    sendView: (view: ViewActivity) => Promise<unknown> | unknown
+    incrementVideoViews: VideoViewsOptions['incrementVideoViews']
+    saveHourlyViews: VideoViewsOptions['saveHourlyViews']
+  }
 }

@@ -383,6 +383,13 @@ impl Builder {
     })
   }
 
+  /// A `Date`.
+  pub fn date(&self, epoch_ms: f64) -> Result<sys::napi_value> {
+    self.make("creating a date", |out| unsafe {
+      sys::napi_create_date(self.env, epoch_ms, out)
+    })
+  }
+
   /// `null`.
   pub fn null(&self) -> Result<sys::napi_value> {
     self.make("getting null", |out| unsafe {

@@ -269,6 +269,32 @@ pub mod input {
     })
   }
 
+  /// A video as view counting needs it: `{ id, uuid, remote, duration, isLive }`.
+  pub fn video_for_view(value: Js, field: &str) -> Result<crate::engine::views::VideoForView> {
+    let info = video_info(value, field)?;
+    let duration_field = format!("{field}.duration");
+    let duration = prop(value, "duration", &duration_field)?.optional(|v| {
+      let d = v.number(&duration_field)?;
+      if d.is_finite() && d >= 0.0 {
+        Ok(d)
+      } else {
+        Err(Error::invalid_range(
+          &duration_field,
+          format!("must be a number of seconds >= 0 (got {d})"),
+        ))
+      }
+    })?;
+    let live_field = format!("{field}.isLive");
+    let is_live = prop(value, "isLive", &live_field)?
+      .optional(|v| v.boolean(&live_field))?
+      .unwrap_or(false);
+    Ok(crate::engine::views::VideoForView {
+      info,
+      duration,
+      is_live,
+    })
+  }
+
   /// A session id (validated).
   pub fn session_id(value: Js, field: &str) -> Result<String> {
     let text = value.string(field, validate::MAX_SESSION_ID_LENGTH)?;

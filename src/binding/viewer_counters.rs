@@ -3,9 +3,9 @@
 use super::callbacks::{call_host, fire, host_fn, pair_fn, HostFn, PairFn, Raw};
 use super::errors::to_napi;
 use super::js::{Builder, Js, Kind};
-use super::logger::read_logger;
 use super::options::{self, input};
 use super::promise::{rejected, resolved, spawn};
+use super::setup::{read_logger_and_auto_start, usable};
 use crate::core::counters::{Scope, VideoInfo, ViewerView};
 use crate::engine::viewer_counters::{
   CleanReport, CountersConfig, CountersHost, ViewerCountersEngine,
@@ -67,7 +67,7 @@ pub struct JsCountersHost {
   load: HostFn<u64, LoadedVideo>,
   notify: PairFn<u64>,
   pending: Arc<PendingNotifications>,
-  send: HostFn<ViewerView>,
+  send: Arc<HostFn<ViewerView>>,
 }
 
 impl CountersHost for JsCountersHost {
@@ -85,7 +85,7 @@ impl CountersHost for JsCountersHost {
   }
 
   async fn send_view(&self, view: ViewerView) -> Result<()> {
-    call_host(&self.send, "sendView", view).await?;
+    call_host(self.send.as_ref(), "sendView", view).await?;
     Ok(())
   }
 }
@@ -151,24 +151,22 @@ fn federation_v2_default() -> bool {
   std::env::var("USE_VIEWERS_FEDERATION_V2").is_ok_and(|v| v == "true")
 }
 
-fn read_counters_options(
+/// Builds the counters engine: settings from `object`, `loadVideo`, `notifyClients` and
+/// `sendView` from `callbacks`.
+pub fn build_counters_engine(
   env: &Env,
-  options: Unknown,
-) -> Result<(CountersConfig, JsCountersHost, crate::log::Logger, bool)> {
-  let object = Js::new(env.raw(), options.raw()).expect_object("options")?;
-  let logger = read_logger(options::prop(object, "logger", "logger")?)?;
+  object: Js,
+  callbacks: Js,
+  logger: crate::log::Logger,
+  send: &Arc<HostFn<ViewerView>>,
+) -> Result<ViewerCountersEngine<JsCountersHost>> {
   let config = CountersConfig {
     lifetime_ms: options::duration(object, "viewerCounterLifetime", 120_000)?,
     federation_v2: options::boolean(object, "viewersFederationV2", federation_v2_default())?,
     callback_timeout_ms: options::duration(object, "callbackTimeout", 60_000)?,
   };
-  let auto_start = options::boolean(object, "autoStart", true)?;
-  let usable = |name: &str, e: napi::Error| {
-    Error::invalid_type(name, &format!("a usable function ({})", e.reason))
-  };
-  let load = options::function(object, "loadVideo")?;
-  let notify = options::function(object, "notifyClients")?;
-  let send = options::function(object, "sendView")?;
+  let load = options::function(callbacks, "loadVideo")?;
+  let notify = options::function(callbacks, "notifyClients")?;
   let pending = Arc::new(PendingNotifications::default());
   let pending_for_js = pending.clone();
   let host = JsCountersHost {
@@ -188,12 +186,20 @@ fn read_counters_options(
     })
     .map_err(|e| usable("notifyClients", e))?,
     pending,
-    send: host_fn(env.raw(), send.raw, view_to_js).map_err(|e| usable("sendView", e))?,
+    send: send.clone(),
   };
-  Ok((config, host, logger, auto_start))
+  Ok(ViewerCountersEngine::new(config, host, logger))
 }
 
-fn clean_report(b: &Builder, report: CleanReport) -> Result<sys::napi_value> {
+/// The `sendView` callback, shared by counters and views.
+pub fn send_view_fn(env: &Env, callbacks: Js) -> Result<Arc<HostFn<ViewerView>>> {
+  let send = options::function(callbacks, "sendView")?;
+  host_fn(env.raw(), send.raw, view_to_js)
+    .map(Arc::new)
+    .map_err(|e| usable("sendView", e))
+}
+
+pub fn clean_report(b: &Builder, report: CleanReport) -> Result<sys::napi_value> {
   let object = b.object()?;
   b.set(object, "videos", b.number(report.videos as f64)?)?;
   b.set(object, "expired", b.number(report.expired as f64)?)?;
@@ -202,7 +208,7 @@ fn clean_report(b: &Builder, report: CleanReport) -> Result<sys::napi_value> {
 }
 
 /// `{ video, viewerId, viewerExpires }` of a remote View.
-fn remote_input(env: &Env, value: Unknown) -> Result<(VideoInfo, String, u64, Js)> {
+pub fn remote_input(env: &Env, value: Unknown) -> Result<(VideoInfo, String, u64, Js)> {
   let object = Js::new(env.raw(), value.raw()).expect_object("input")?;
   let video = input::video_info(options::prop(object, "video", "video")?, "video")?;
   let viewer_id = options::prop(object, "viewerId", "viewerId")?.string("viewerId", 2048)?;
@@ -214,15 +220,63 @@ fn remote_input(env: &Env, value: Unknown) -> Result<(VideoInfo, String, u64, Js
   Ok((video, viewer_id, expires, object))
 }
 
+/// `viewerResultCounter`: absent, or an integer `>= 0`.
+pub fn result_counter(object: Js) -> Result<Option<u64>> {
+  let field = "viewerResultCounter";
+  options::prop(object, field, field)?.optional(|v| {
+    let n = v.number(field)?;
+    if n.is_finite() && n.fract() == 0.0 && (0.0..=1e12).contains(&n) {
+      Ok(n as u64)
+    } else {
+      Err(Error::invalid_range(
+        field,
+        format!("must be an integer >= 0 (got {n})"),
+      ))
+    }
+  })
+}
+
+/// `{ viewerScope, videoScope }`.
+pub fn scopes(env: &Env, options: Unknown) -> Result<(Scope, Scope)> {
+  let object = Js::new(env.raw(), options.raw()).expect_object("options")?;
+  let viewer = scope(
+    options::prop(object, "viewerScope", "viewerScope")?,
+    "viewerScope",
+  )?;
+  let video = scope(
+    options::prop(object, "videoScope", "videoScope")?,
+    "videoScope",
+  )?;
+  Ok((viewer, video))
+}
+
+/// `video.id` of a `{ id }` object.
+pub fn video_id(env: &Env, video: Unknown) -> Result<u64> {
+  let object = Js::new(env.raw(), video.raw()).expect_object("video")?;
+  let id_value = options::prop(object, "id", "video.id")?;
+  if id_value.kind() != Kind::Number {
+    return Err(Error::invalid_type("video.id", "a number"));
+  }
+  crate::core::validate::database_id("video.id", id_value.number("video.id")?)
+}
+
 #[napi]
 impl VideoViewerCounters {
   /// Creates the counters and starts their federation worker and, unless `autoStart: false`,
   /// the cleanup timer (every `viewerCounterLifetime`). Throws `INVALID_ARGUMENT` on bad options.
   #[napi(constructor, ts_args_type = "options: VideoViewerCountersOptions")]
   pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
-    let (config, host, logger, auto_start) =
-      read_counters_options(&env, options).map_err(|e| to_napi(env.raw(), &e))?;
-    let engine = Arc::new(ViewerCountersEngine::new(config, host, logger));
+    let engine = (|| -> Result<_> {
+      let object = Js::new(env.raw(), options.raw()).expect_object("options")?;
+      let (logger, auto_start) = read_logger_and_auto_start(object)?;
+      let send = send_view_fn(&env, object)?;
+      Ok((
+        build_counters_engine(&env, object, object, logger, &send)?,
+        auto_start,
+      ))
+    })();
+    let (engine, auto_start) = engine.map_err(|e| to_napi(env.raw(), &e))?;
+    let engine = Arc::new(engine);
     napi::bindgen_prelude::spawn(engine.clone().run(auto_start));
     Ok(VideoViewerCounters { engine })
   }
@@ -274,18 +328,7 @@ impl VideoViewerCounters {
   pub fn add_remote_viewer_on_remote_video(&self, env: Env, input: Unknown) -> napi::Result<bool> {
     remote_input(&env, input)
       .and_then(|(video, id, expires, object)| {
-        let field = "viewerResultCounter";
-        let counter = options::prop(object, field, field)?.optional(|v| {
-          let n = v.number(field)?;
-          if n.is_finite() && n.fract() == 0.0 && (0.0..=1e12).contains(&n) {
-            Ok(n as u64)
-          } else {
-            Err(Error::invalid_range(
-              field,
-              format!("must be an integer >= 0 (got {n})"),
-            ))
-          }
-        })?;
+        let counter = result_counter(object)?;
         self
           .engine
           .add_remote_viewer_on_remote_video(&video, &id, expires, counter)
@@ -299,34 +342,17 @@ impl VideoViewerCounters {
     ts_args_type = "options: { viewerScope: 'local' | 'remote'; videoScope: 'local' | 'remote' }"
   )]
   pub fn get_total_viewers(&self, env: Env, options: Unknown) -> napi::Result<f64> {
-    (|| -> Result<f64> {
-      let object = Js::new(env.raw(), options.raw()).expect_object("options")?;
-      let viewer = scope(
-        options::prop(object, "viewerScope", "viewerScope")?,
-        "viewerScope",
-      )?;
-      let video = scope(
-        options::prop(object, "videoScope", "videoScope")?,
-        "videoScope",
-      )?;
-      Ok(self.engine.total(viewer, video) as f64)
-    })()
-    .map_err(|e| to_napi(env.raw(), &e))
+    scopes(&env, options)
+      .map(|(viewer, video)| self.engine.total(viewer, video) as f64)
+      .map_err(|e| to_napi(env.raw(), &e))
   }
 
   /// Viewers of one video (`video.id` is enough). Synchronous, O(1).
   #[napi(ts_args_type = "video: { id: number }")]
   pub fn get_total_viewers_of(&self, env: Env, video: Unknown) -> napi::Result<f64> {
-    (|| -> Result<f64> {
-      let object = Js::new(env.raw(), video.raw()).expect_object("video")?;
-      let id_value = options::prop(object, "id", "video.id")?;
-      if id_value.kind() != Kind::Number {
-        return Err(Error::invalid_type("video.id", "a number"));
-      }
-      let id = crate::core::validate::database_id("video.id", id_value.number("video.id")?)?;
-      Ok(self.engine.total_of(id) as f64)
-    })()
-    .map_err(|e| to_napi(env.raw(), &e))
+    video_id(&env, video)
+      .map(|id| self.engine.total_of(id) as f64)
+      .map_err(|e| to_napi(env.raw(), &e))
   }
 
   /// One cleanup pass: drops expired viewers, notifies the clients of every video that had

@@ -2,17 +2,15 @@
 
 use super::callbacks::{call_host, host_fn, HostFn, Raw};
 use super::js::{Builder, Js};
-use super::logger::read_logger;
 use super::options::{self, input};
 use super::promise::{rejected, resolved, spawn};
-use crate::core::keys::redis_prefix;
+use super::setup::{read_shared, usable, Shared};
 use crate::engine::host::{StatsHost, ViewerRecord};
 use crate::engine::viewer_stats::{
   Heartbeat, ProcessReport, StatsConfig, SyncReport, ViewerId, ViewerStatsEngine,
 };
 use crate::error::Result;
 use crate::geoip::GeoIp;
-use crate::store::RedisConnection;
 use napi::bindgen_prelude::{Env, Unknown};
 use napi::sys;
 use napi::JsValue;
@@ -94,25 +92,17 @@ pub struct VideoViewerStats {
   engine: Arc<ViewerStatsEngine<JsStatsHost>>,
 }
 
-/// Everything the constructor reads from its options.
-struct ParsedOptions {
-  config: StatsConfig,
-  connection: Arc<RedisConnection>,
-  geoip: Option<GeoIp>,
-  host: JsStatsHost,
-  logger: crate::log::Logger,
-  auto_start: bool,
-}
-
-fn read_options(env: &Env, options: Unknown) -> Result<ParsedOptions> {
-  let object = Js::new(env.raw(), options.raw()).expect_object("options")?;
-  let logger = read_logger(options::prop(object, "logger", "logger")?)?;
-  let redis = options::redis_config(options::prop(object, "redis", "redis")?)?;
-  let host = options::required_string(object, "webserverHost", 512)?;
+/// Builds the stats engine: settings from `object`, `saveViewerStats` from `callbacks`.
+pub fn build_stats_engine(
+  env: &Env,
+  object: Js,
+  callbacks: Js,
+  shared: &Shared,
+) -> Result<ViewerStatsEngine<JsStatsHost>> {
   let geoip = options::geoip_config(options::prop(object, "geoIp", "geoIp")?)?;
-  let save = options::function(object, "saveViewerStats")?;
+  let save = options::function(callbacks, "saveViewerStats")?;
   let config = StatsConfig {
-    prefix: redis_prefix(&host),
+    prefix: shared.prefix.clone(),
     lifetime_ms: options::duration(object, "viewerStatsLifetime", 3_600_000)?,
     sync_interval_ms: options::duration(object, "syncRedisInterval", 30_000)?,
     max_sections: options::positive_integer(object, "maxWatchSections", 100, 100_000)? as usize,
@@ -120,25 +110,19 @@ fn read_options(env: &Env, options: Unknown) -> Result<ParsedOptions> {
     process_concurrency: options::positive_integer(object, "processConcurrency", 8, 1_000)?
       as usize,
   };
-  let auto_start = options::boolean(object, "autoStart", true)?;
-  let connection = Arc::new(RedisConnection::new(&redis)?);
-  let save = host_fn(env.raw(), save.raw, record_to_js).map_err(|e| {
-    crate::error::Error::invalid_type(
-      "saveViewerStats",
-      &format!("a usable function ({})", e.reason),
-    )
-  })?;
-  let geoip = geoip.map(|config| GeoIp::open(&config, logger.clone()));
-  Ok(ParsedOptions {
+  let save =
+    host_fn(env.raw(), save.raw, record_to_js).map_err(|e| usable("saveViewerStats", e))?;
+  let geoip = geoip.map(|config| GeoIp::open(&config, shared.logger.clone()));
+  Ok(ViewerStatsEngine::new(
     config,
-    connection,
+    shared.connection.clone(),
     geoip,
-    host: JsStatsHost { save },
-    logger,
-    auto_start,
-  })
+    JsStatsHost { save },
+    shared.logger.clone(),
+  ))
 }
 
+/// Reads a heartbeat whose `sessionId` is required (the standalone class).
 fn read_heartbeat(env: &Env, value: Unknown) -> Result<Heartbeat> {
   let object = Js::new(env.raw(), value.raw()).expect_object("input")?;
   let (video_id, video_uuid) = input::video(options::prop(object, "video", "video")?, "video")?;
@@ -167,13 +151,13 @@ fn read_heartbeat(env: &Env, value: Unknown) -> Result<Heartbeat> {
   })
 }
 
-fn sync_report(b: &Builder, report: SyncReport) -> Result<sys::napi_value> {
+pub fn sync_report(b: &Builder, report: SyncReport) -> Result<sys::napi_value> {
   let object = b.object()?;
   b.set(object, "written", b.number(report.written as f64)?)?;
   Ok(object)
 }
 
-fn process_report(b: &Builder, report: ProcessReport) -> Result<sys::napi_value> {
+pub fn process_report(b: &Builder, report: ProcessReport) -> Result<sys::napi_value> {
   let object = b.object()?;
   for (name, value) in [
     ("scanned", report.scanned),
@@ -194,15 +178,17 @@ impl VideoViewerStats {
   /// Does not connect to Redis yet (the first command does). Throws `INVALID_ARGUMENT` on bad options.
   #[napi(constructor, ts_args_type = "options: VideoViewerStatsOptions")]
   pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
-    let parsed = read_options(&env, options).map_err(|e| super::errors::to_napi(env.raw(), &e))?;
-    let engine = Arc::new(ViewerStatsEngine::new(
-      parsed.config,
-      parsed.connection,
-      parsed.geoip,
-      parsed.host,
-      parsed.logger,
-    ));
-    if parsed.auto_start {
+    let engine = (|| -> Result<_> {
+      let object = Js::new(env.raw(), options.raw()).expect_object("options")?;
+      let shared = read_shared(object)?;
+      Ok((
+        build_stats_engine(&env, object, object, &shared)?,
+        shared.auto_start,
+      ))
+    })();
+    let (engine, auto_start) = engine.map_err(|e| super::errors::to_napi(env.raw(), &e))?;
+    let engine = Arc::new(engine);
+    if auto_start {
       napi::bindgen_prelude::spawn(engine.clone().run_timers());
     }
     Ok(VideoViewerStats { engine })

@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod host;
+pub mod manager;
 pub mod viewer_counters;
 pub mod viewer_stats;
 pub mod views;

@@ -1,0 +1,48 @@
+//! Options shared by every class: `logger`, `redis`, `webserverHost`, `autoStart`.
+
+use super::js::Js;
+use super::logger::read_logger;
+use super::options;
+use crate::core::keys::redis_prefix;
+use crate::error::Result;
+use crate::log::Logger;
+use crate::store::RedisConnection;
+use std::sync::Arc;
+
+/// What every engine of one object shares.
+pub struct Shared {
+  /// The injected logger.
+  pub logger: Logger,
+  /// `redis-{webserverHost}-`.
+  pub prefix: String,
+  /// One Redis connection for all engines.
+  pub connection: Arc<RedisConnection>,
+  /// Whether timers run.
+  pub auto_start: bool,
+}
+
+/// Reads the shared options of `object` (does not connect).
+pub fn read_shared(object: Js) -> Result<Shared> {
+  let logger = read_logger(options::prop(object, "logger", "logger")?)?;
+  let redis = options::redis_config(options::prop(object, "redis", "redis")?)?;
+  let host = options::required_string(object, "webserverHost", 512)?;
+  Ok(Shared {
+    logger,
+    prefix: redis_prefix(&host),
+    connection: Arc::new(RedisConnection::new(&redis)?),
+    auto_start: options::boolean(object, "autoStart", true)?,
+  })
+}
+
+/// Reads only the logger and `autoStart` (engines without Redis).
+pub fn read_logger_and_auto_start(object: Js) -> Result<(Logger, bool)> {
+  Ok((
+    read_logger(options::prop(object, "logger", "logger")?)?,
+    options::boolean(object, "autoStart", true)?,
+  ))
+}
+
+/// A callback option turned into a host function; any failure is an `INVALID_ARGUMENT`.
+pub fn usable(name: &str, err: napi::Error) -> crate::error::Error {
+  crate::error::Error::invalid_type(name, &format!("a usable function ({})", err.reason))
+}

@@ -1,0 +1,268 @@
+//! `VideoViews`: the JS class around [`ViewsEngine`].
+
+use super::callbacks::{call_host, host_fn, HostFn, Raw};
+use super::errors::to_napi;
+use super::js::{Builder, Js};
+use super::options::{self, input};
+use super::promise::{rejected, spawn};
+use super::setup::{read_shared, usable, Shared};
+use super::viewer_counters::send_view_fn;
+use crate::core::counters::ViewerView;
+use crate::core::local_time::local_hour;
+use crate::engine::clock::now_ms;
+use crate::engine::views::{DrainReport, HourlyViews, ViewsConfig, ViewsEngine, ViewsHost};
+use crate::error::{Error, Result};
+use napi::bindgen_prelude::{Env, Unknown};
+use napi::sys;
+use napi::JsValue;
+use napi_derive::napi;
+use std::sync::Arc;
+
+/// The host side of view counting.
+pub struct JsViewsHost {
+  send: Arc<HostFn<ViewerView>>,
+  increment: HostFn<(u64, u64)>,
+  hourly: HostFn<HourlyViews>,
+}
+
+impl ViewsHost for JsViewsHost {
+  async fn send_view(&self, view: ViewerView) -> Result<()> {
+    call_host(self.send.as_ref(), "sendView", view).await?;
+    Ok(())
+  }
+
+  async fn increment_video_views(&self, video_id: u64, views: u64) -> Result<()> {
+    call_host(&self.increment, "incrementVideoViews", (video_id, views)).await?;
+    Ok(())
+  }
+
+  async fn save_hourly_views(&self, record: HourlyViews) -> Result<()> {
+    call_host(&self.hourly, "saveHourlyViews", record).await?;
+    Ok(())
+  }
+}
+
+/// Builds the views engine: settings from `object`, `sendView`, `incrementVideoViews` and
+/// `saveHourlyViews` from `callbacks` (`send` is shared with the counters).
+pub fn build_views_engine(
+  env: &Env,
+  object: Js,
+  callbacks: Js,
+  shared: &Shared,
+  send: Arc<HostFn<ViewerView>>,
+) -> Result<ViewsEngine<JsViewsHost>> {
+  let config = ViewsConfig {
+    prefix: shared.prefix.clone(),
+    view_expiration_ms: options::duration(object, "viewExpiration", 3_600_000)?,
+    count_view_after_ms: options::duration(object, "countViewAfter", 10_000)?,
+    buffer_interval_ms: options::duration(object, "localBufferUpdateInterval", 1_800_000)?,
+    callback_timeout_ms: options::duration(object, "callbackTimeout", 60_000)?,
+    drain_concurrency: options::positive_integer(object, "drainConcurrency", 8, 1_000)? as usize,
+    dedup_capacity: 10_000,
+  };
+  let increment = options::function(callbacks, "incrementVideoViews")?;
+  let hourly = options::function(callbacks, "saveHourlyViews")?;
+  let host = JsViewsHost {
+    send,
+    increment: host_fn(
+      env.raw(),
+      increment.raw,
+      |env, (video_id, views): (u64, u64)| {
+        let b = Builder::new(env);
+        let object = b.object()?;
+        b.set(object, "videoId", b.number(video_id as f64)?)?;
+        b.set(object, "views", b.number(views as f64)?)?;
+        Ok(object)
+      },
+    )
+    .map_err(|e| usable("incrementVideoViews", e))?,
+    hourly: host_fn(env.raw(), hourly.raw, |env, record: HourlyViews| {
+      let b = Builder::new(env);
+      let object = b.object()?;
+      b.set(object, "videoId", b.number(record.video_id as f64)?)?;
+      b.set(object, "views", b.number(record.views as f64)?)?;
+      b.set(object, "startDate", b.date(record.start_ms as f64)?)?;
+      b.set(object, "endDate", b.date(record.end_ms as f64)?)?;
+      Ok(object)
+    })
+    .map_err(|e| usable("saveHourlyViews", e))?,
+  };
+  Ok(ViewsEngine::new(
+    config,
+    shared.connection.clone(),
+    host,
+    shared.logger.clone(),
+  ))
+}
+
+/// The `{ videos, views, failed }` summary of a drain.
+pub fn drain_report(b: &Builder, report: DrainReport) -> Result<sys::napi_value> {
+  let object = b.object()?;
+  b.set(object, "videos", b.number(report.videos as f64)?)?;
+  b.set(object, "views", b.number(report.views as f64)?)?;
+  b.set(object, "failed", b.number(report.failed as f64)?)?;
+  Ok(object)
+}
+
+/// The hour to process: `0`-`23`, or the previous local hour when absent.
+pub fn read_hour(env: &Env, hour: Option<Unknown>) -> Result<u32> {
+  let value = hour.map(|h| Js::new(env.raw(), h.raw()));
+  match value
+    .map(|v| v.optional(|v| v.number("hour")))
+    .transpose()?
+    .flatten()
+  {
+    None => Ok((local_hour(now_ms()) + 23) % 24),
+    Some(h) if h.fract() == 0.0 && (0.0..=23.0).contains(&h) => Ok(h as u32),
+    Some(h) => Err(Error::invalid_range(
+      "hour",
+      format!("must be an integer from 0 to 23 (got {h})"),
+    )),
+  }
+}
+
+/// Health figures of view counting.
+#[napi(object)]
+pub struct ViewsInternalStats {
+  /// Views decided while Redis was unreachable, waiting to be written.
+  pub pending_views: f64,
+  /// Failed host calls since start.
+  pub callback_errors: f64,
+  /// Redis errors since start.
+  pub redis_errors: f64,
+}
+
+/// PeerTube's `VideoViews`: decides when a heartbeat counts as a view (10 s threshold, 50 %
+/// rule for short VODs, one view per viewer per `viewExpiration`), buffers views in Redis with
+/// PeerTube's keys, and drains them to the host.
+#[napi]
+pub struct VideoViews {
+  engine: Arc<ViewsEngine<JsViewsHost>>,
+}
+
+#[napi]
+impl VideoViews {
+  /// Creates the engine and, unless `autoStart: false`, its timers (buffer drain every
+  /// `localBufferUpdateInterval`, previous hour's stats a few minutes after each hour).
+  #[napi(constructor, ts_args_type = "options: VideoViewsOptions")]
+  pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
+    let built = (|| -> Result<_> {
+      let object = Js::new(env.raw(), options.raw()).expect_object("options")?;
+      let shared = read_shared(object)?;
+      let send = send_view_fn(&env, object)?;
+      Ok((
+        build_views_engine(&env, object, object, &shared, send)?,
+        shared.auto_start,
+      ))
+    })();
+    let (engine, auto_start) = built.map_err(|e| to_napi(env.raw(), &e))?;
+    let engine = Arc::new(engine);
+    if auto_start {
+      napi::bindgen_prelude::spawn(engine.clone().run_timers());
+    }
+    Ok(VideoViews { engine })
+  }
+
+  /// Resolves `true` when this watch time counts a view for `sessionId` (the viewer identity)
+  /// on `video`; then the view is buffered in Redis and a View activity is sent.
+  #[napi(
+    ts_args_type = "input: { video: VideoRef & { uuid: string; duration?: number | null; isLive?: boolean }; sessionId: string; watchTime: number }",
+    ts_return_type = "Promise<boolean>"
+  )]
+  pub fn add_local_view(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
+    let read = (|| -> Result<_> {
+      let object = Js::new(env.raw(), input.raw()).expect_object("input")?;
+      let video = input::video_for_view(options::prop(object, "video", "video")?, "video")?;
+      let identity = input::session_id(
+        options::prop(object, "sessionId", "sessionId")?,
+        "sessionId",
+      )?;
+      let watch_time = options::prop(object, "watchTime", "watchTime")?.number("watchTime")?;
+      let watch_time = crate::core::validate::current_time("watchTime", watch_time)?;
+      Ok((video, identity, u64::from(watch_time)))
+    })();
+    let (video, identity, watch_time) = match read {
+      Ok(read) => read,
+      Err(err) => return rejected(&env, &err),
+    };
+    let engine = self.engine.clone();
+    spawn(
+      &env,
+      async move { engine.add_local_view(&video, &identity, watch_time).await },
+      |b, counted| b.boolean(counted),
+    )
+  }
+
+  /// A View without `expires` from another instance: buffered (owned videos) and counted in
+  /// the hourly stats, without dedup.
+  #[napi(
+    ts_args_type = "input: { video: VideoRef & { uuid: string } }",
+    ts_return_type = "Promise<void>"
+  )]
+  pub fn add_remote_view(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
+    let video = Js::new(env.raw(), input.raw())
+      .expect_object("input")
+      .and_then(|o| input::video_info(options::prop(o, "video", "video")?, "video"));
+    let video = match video {
+      Ok(video) => video,
+      Err(err) => return rejected(&env, &err),
+    };
+    let engine = self.engine.clone();
+    spawn(
+      &env,
+      async move { engine.add_remote_view(&video).await },
+      |b, ()| b.undefined(),
+    )
+  }
+
+  /// Drains the local view buffer into `incrementVideoViews({ videoId, views })`, atomically:
+  /// a view counted during the drain is never lost, a rejected call puts its views back.
+  #[napi(ts_return_type = "Promise<{ videos: number; views: number; failed: number }>")]
+  pub fn process_views_buffer(&self, env: Env) -> napi::Result<Raw> {
+    let engine = self.engine.clone();
+    spawn(
+      &env,
+      async move { engine.process_views_buffer().await },
+      drain_report,
+    )
+  }
+
+  /// Drains the views of local hour `hour` (default: the previous hour) into
+  /// `saveHourlyViews({ videoId, views, startDate, endDate })`.
+  #[napi(
+    ts_args_type = "hour?: number",
+    ts_return_type = "Promise<{ videos: number; views: number; failed: number }>"
+  )]
+  pub fn process_hourly_view_stats(&self, env: Env, hour: Option<Unknown>) -> napi::Result<Raw> {
+    let hour = match read_hour(&env, hour) {
+      Ok(hour) => hour,
+      Err(err) => return rejected(&env, &err),
+    };
+    let engine = self.engine.clone();
+    spawn(
+      &env,
+      async move { engine.process_hourly_view_stats(hour).await },
+      drain_report,
+    )
+  }
+
+  /// Health snapshot (synchronous).
+  #[napi]
+  pub fn get_internal_stats(&self) -> ViewsInternalStats {
+    let (pending, callback_errors, redis_errors) = self.engine.health();
+    ViewsInternalStats {
+      pending_views: pending as f64,
+      callback_errors: callback_errors as f64,
+      redis_errors: redis_errors as f64,
+    }
+  }
+
+  /// Stops the timers and writes the views kept in memory. Idempotent.
+  #[napi(ts_return_type = "Promise<void>")]
+  pub fn close(&self, env: Env) -> napi::Result<Raw> {
+    let engine = self.engine.clone();
+    spawn(&env, async move { engine.close().await }, |b, ()| {
+      b.undefined()
+    })
+  }
+}

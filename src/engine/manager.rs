@@ -1,0 +1,169 @@
+//! `VideoViewsManager.processLocalView` (spec 3.1, B1-B5): identity, then stats, counter,
+//! watch time and view decision, in PeerTube's order, over the three engines.
+
+use super::host::StatsHost;
+use super::viewer_counters::{CountersHost, ViewerCountersEngine};
+use super::viewer_stats::{Heartbeat, ViewerId, ViewerStatsEngine};
+use super::views::{VideoForView, ViewsEngine, ViewsHost};
+use crate::core::identity::viewer_identity;
+use crate::core::sections::ViewEvent;
+use crate::error::{Error, Result};
+use std::sync::Arc;
+
+/// One request of `POST /api/v1/videos/:id/views`, validated field by field.
+#[derive(Clone, Debug)]
+pub struct LocalViewRequest {
+  /// The video.
+  pub video: VideoForView,
+  /// Position in seconds.
+  pub current_time: u32,
+  /// Client IP.
+  pub ip: Option<String>,
+  /// Client session id (validated), if any.
+  pub session_id: Option<String>,
+  /// Player event.
+  pub event: Option<ViewEvent>,
+}
+
+/// PeerTube's answer: whether this request counted a view, and whether it added a viewer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ViewOutcome {
+  /// A view was counted (PeerTube then fires `action:api.video.viewed`).
+  pub success_view: bool,
+  /// A new viewer was added to the counters.
+  pub success_viewer: bool,
+}
+
+/// How far a request got without I/O.
+pub enum FastPath {
+  /// Fully answered in memory.
+  Done(ViewOutcome),
+  /// Stats and counter done; the view decision needs Redis.
+  NeedsView {
+    /// The counter's answer.
+    success_viewer: bool,
+    /// The viewer's watch time.
+    watch_time: u64,
+  },
+  /// The viewer's stats must be read from Redis first.
+  NeedsStats,
+}
+
+/// A request with its identity resolved.
+pub struct Prepared {
+  request: LocalViewRequest,
+  identity: String,
+}
+
+/// The three engines of one PeerTube instance.
+pub struct Manager<S: StatsHost, C: CountersHost, V: ViewsHost> {
+  /// Viewer stats.
+  pub stats: Arc<ViewerStatsEngine<S>>,
+  /// Viewer counters.
+  pub counters: Arc<ViewerCountersEngine<C>>,
+  /// Views.
+  pub views: Arc<ViewsEngine<V>>,
+  /// `views.videos.trust_viewer_session_id`.
+  pub trust_session_id: bool,
+  /// Salt of the IP hash (PeerTube: `[object Object]`).
+  pub identity_salt: String,
+}
+
+impl<S: StatsHost, C: CountersHost, V: ViewsHost> Manager<S, C, V> {
+  /// B5 and B1-B2: rejects a position beyond a VOD's duration, resolves the identity.
+  pub fn prepare(&self, request: LocalViewRequest) -> Result<Prepared> {
+    if let (false, Some(duration)) = (request.video.is_live, request.video.duration) {
+      if f64::from(request.current_time) > duration {
+        return Err(Error::invalid_range(
+          "currentTime",
+          format!(
+            "{} is invalid (video {} duration: {duration})",
+            request.current_time, request.video.info.uuid
+          ),
+        ));
+      }
+    }
+    let identity = viewer_identity(
+      request.session_id.as_deref(),
+      self.trust_session_id,
+      request.ip.as_deref(),
+      &self.identity_salt,
+    );
+    Ok(Prepared { request, identity })
+  }
+
+  fn heartbeat(&self, prepared: &Prepared) -> Heartbeat {
+    let r = &prepared.request;
+    Heartbeat {
+      viewer: self.viewer(prepared),
+      current_time: r.current_time,
+      event: r.event,
+      ip: r.ip.clone(),
+      video_uuid: Some(r.video.info.uuid.to_string()),
+    }
+  }
+
+  fn viewer(&self, prepared: &Prepared) -> ViewerId {
+    ViewerId {
+      session_id: prepared.identity.as_str().into(),
+      video_id: prepared.request.video.info.id,
+    }
+  }
+
+  /// Answers from memory when possible (no Promise hop, no Redis round trip).
+  pub fn process_in_memory(&self, prepared: &Prepared) -> Result<FastPath> {
+    if !self.stats.heartbeat_in_memory(&self.heartbeat(prepared))? {
+      return Ok(FastPath::NeedsStats);
+    }
+    let video = &prepared.request.video;
+    let success_viewer = self
+      .counters
+      .add_local_viewer(&video.info, &prepared.identity)?;
+    let watch_time = self
+      .stats
+      .watch_time_in_memory(&self.viewer(prepared))
+      .unwrap_or(0);
+    if !self.views.has_enough_watch_time(video, watch_time)
+      || self
+        .views
+        .seen_recently(&video.info.uuid, &prepared.identity)
+    {
+      return Ok(FastPath::Done(ViewOutcome {
+        success_view: false,
+        success_viewer,
+      }));
+    }
+    Ok(FastPath::NeedsView {
+      success_viewer,
+      watch_time,
+    })
+  }
+
+  /// The view decision after [`FastPath::NeedsView`].
+  pub async fn decide_view(
+    &self,
+    prepared: &Prepared,
+    success_viewer: bool,
+    watch_time: u64,
+  ) -> Result<ViewOutcome> {
+    let success_view = self
+      .views
+      .add_local_view(&prepared.request.video, &prepared.identity, watch_time)
+      .await?;
+    Ok(ViewOutcome {
+      success_view,
+      success_viewer,
+    })
+  }
+
+  /// The whole request with I/O (after [`FastPath::NeedsStats`]).
+  pub async fn process(&self, prepared: &Prepared) -> Result<ViewOutcome> {
+    self.stats.heartbeat(self.heartbeat(prepared)).await?;
+    let video = &prepared.request.video;
+    let success_viewer = self
+      .counters
+      .add_local_viewer(&video.info, &prepared.identity)?;
+    let watch_time = self.stats.watch_time(&self.viewer(prepared)).await?;
+    self.decide_view(prepared, success_viewer, watch_time).await
+  }
+}
