@@ -232,10 +232,11 @@ export declare class VideoViewerCounters {
    */
   constructor(options: VideoViewerCountersOptions)
   /**
-   * A local viewer's heartbeat: resolves `true` when the viewer is new. The viewer id is
-   * `{sessionId}-{video.uuid}`. Settled right away (no I/O); a View to federate is queued.
+   * A local viewer's heartbeat: `true` when the viewer is new; use `await`. The viewer id is
+   * `{sessionId}-{video.uuid}`. Answered synchronously (no I/O, no Promise); a View to federate
+   * is queued. Bad input returns a rejected Promise.
    */
-  addLocalViewer(input: { video: VideoRef & { uuid: string }; sessionId: string }): Promise<boolean>
+  addLocalViewer(input: { video: VideoRef & { uuid: string }; sessionId: string }): boolean | Promise<boolean>
   /**
    * A View with `expires` from another instance on a local video: adds one viewer
    * (deduplicated by `viewerId`). Returns `true` when the viewer is new.
@@ -285,14 +286,15 @@ export declare class VideoViewerStats {
    */
   constructor(options: VideoViewerStatsOptions)
   /**
-   * Records one heartbeat (PeerTube's `addLocalViewer`). Resolves when the viewer is updated in
-   * memory; Redis receives it at the next sync. A viewer unknown to the cache is first read
+   * Records one heartbeat (PeerTube's `addLocalViewer`); use `await`. When the viewer is in
+   * memory it is updated synchronously and `undefined` is returned (no Promise is created);
+   * otherwise a Promise resolves once it is loaded. Redis receives it at the next sync. A viewer unknown to the cache is first read
    * from Redis (continuing what PeerTube or a previous process wrote). Never fails because of
    * Redis: with Redis down the viewer is kept in memory and merged later.
    */
-  addLocalViewer(input: LocalViewerInput): Promise<void>
+  addLocalViewer(input: LocalViewerInput): Promise<void> | void
   /** Watch time in seconds of `sessionId` on `videoId` (0 if unknown): cache, then Redis. */
-  getWatchTime(videoId: number, sessionId: string): Promise<number>
+  getWatchTime(videoId: number, sessionId: string): Promise<number> | number
   /**
    * Writes every pending viewer to Redis now (one `MULTI { SADD, MSET }` per 1000 viewers).
    * Rejects with `REDIS_UNAVAILABLE` if Redis fails; the viewers stay pending.
@@ -367,9 +369,10 @@ export declare class VideoViewsManager {
    * watch time, view decision, in PeerTube's order. Without `sessionId` (or with
    * `trustViewerSessionId: false`) the viewer is `sha256('[object Object]-' + ip)`. A
    * `currentTime` beyond a VOD's `duration` rejects with `INVALID_ARGUMENT` before any change.
-   * Resolves right away when the answer is in memory.
+   * Use `await`: when the answer is in memory it is returned as a plain object (no Promise, no
+   * thread hop); otherwise a Promise.
    */
-  processLocalView(input: LocalViewRequest): Promise<{ successView: boolean; successViewer: boolean }>
+  processLocalView(input: LocalViewRequest): { successView: boolean; successViewer: boolean } | Promise<{ successView: boolean; successViewer: boolean }>
   /**
    * A View activity from another instance. With `viewerExpires` it is a viewer (counters:
    * one viewer on a local video, the origin's total or one viewer on a remote video) and no

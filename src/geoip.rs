@@ -3,11 +3,11 @@
 //! precise) subdivision from the city database. A lookup can never fail (decision D4/Q4): a
 //! missing or corrupt database or a bad IP gives `None` and a warning.
 
-use crate::core::stats::GeoLocation;
+use crate::core::stats::{GeoLocation, Location};
 use crate::log::{Logger, Meta};
 use maxminddb::Reader;
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -20,11 +20,15 @@ pub struct GeoIpConfig {
   pub city_database_path: Option<String>,
 }
 
+/// `(country, subdivision)` of an interned location.
+type PlaceKey = (Option<Arc<str>>, Option<Arc<str>>);
+
 /// Opened databases plus an interner, so that every viewer of one country shares one string.
 pub struct GeoIp {
   country: Option<Reader<Vec<u8>>>,
   city: Option<Reader<Vec<u8>>>,
   interned: Mutex<HashSet<Arc<str>>>,
+  locations: Mutex<HashMap<PlaceKey, Arc<GeoLocation>>>,
   logger: Logger,
 }
 
@@ -78,12 +82,34 @@ impl GeoIp {
       country: open(&config.country_database_path, "country"),
       city: open(&config.city_database_path, "city"),
       interned: Mutex::new(HashSet::new()),
+      locations: Mutex::new(HashMap::new()),
       logger: logger.clone(),
     }
   }
 
-  /// Looks up `ip` (as PeerTube receives it, e.g. `::ffff:1.2.3.4` works too).
-  pub fn lookup(&self, ip: &str) -> GeoLocation {
+  /// Looks up `ip` (as PeerTube receives it, e.g. `::ffff:1.2.3.4` works too): `None` when
+  /// nothing is known, else a location shared by every viewer of the same place.
+  pub fn lookup(&self, ip: &str) -> Location {
+    let found = self.lookup_parts(ip);
+    if found.country.is_none() && found.subdivision_name.is_none() {
+      return None;
+    }
+    let key = (found.country.clone(), found.subdivision_name.clone());
+    let Ok(mut locations) = self.locations.lock() else {
+      return Some(Arc::new(found));
+    };
+    if let Some(shared) = locations.get(&key) {
+      return Some(shared.clone());
+    }
+    let shared = Arc::new(found);
+    // Bounded like the strings: a few thousand places at most.
+    if locations.len() < 100_000 {
+      locations.insert(key, shared.clone());
+    }
+    Some(shared)
+  }
+
+  fn lookup_parts(&self, ip: &str) -> GeoLocation {
     let addr: IpAddr = match ip.trim().parse() {
       Ok(addr) => addr,
       Err(_) => {
@@ -153,11 +179,14 @@ mod tests {
     )
   }
 
-  fn pair(loc: GeoLocation) -> (Option<String>, Option<String>) {
-    (
-      loc.country.map(|c| c.to_string()),
-      loc.subdivision_name.map(|s| s.to_string()),
-    )
+  fn pair(loc: Location) -> (Option<String>, Option<String>) {
+    match loc {
+      None => (None, None),
+      Some(loc) => (
+        loc.country.as_ref().map(|c| c.to_string()),
+        loc.subdivision_name.as_ref().map(|s| s.to_string()),
+      ),
+    }
   }
 
   #[test]
@@ -181,15 +210,11 @@ mod tests {
   #[test]
   fn interned_strings_are_shared() {
     let geo = fixtures();
-    let a = geo
-      .lookup("81.2.69.160")
-      .country
-      .unwrap_or_else(|| "x".into());
-    let b = geo
-      .lookup("81.2.69.161")
-      .country
-      .unwrap_or_else(|| "y".into());
-    assert!(Arc::ptr_eq(&a, &b));
+    let a = geo.lookup("81.2.69.160").unwrap();
+    let b = geo.lookup("81.2.69.161").unwrap();
+    assert!(Arc::ptr_eq(&a, &b), "one shared location per place");
+    let c = geo.lookup("203.0.113.9").unwrap();
+    assert!(!Arc::ptr_eq(&a, &c));
   }
 
   #[test]
@@ -202,6 +227,6 @@ mod tests {
       },
       Logger::none(),
     );
-    assert_eq!(geo.lookup("81.2.69.160"), GeoLocation::default());
+    assert_eq!(geo.lookup("81.2.69.160"), None);
   }
 }

@@ -7,7 +7,7 @@
 
 use crate::error::{Error, Result};
 use napi::sys;
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::ptr;
 
 /// A JS value of the current callback.
@@ -145,10 +145,15 @@ impl Js {
   pub fn get(self, name: &str, field: &str) -> Result<Js> {
     let key =
       CString::new(name).map_err(|_| Error::invalid_type(field, "a valid property name"))?;
+    self.get_c(&key, field)
+  }
+
+  /// `self[name]` with a static C string name (no allocation: the hot paths use this).
+  pub fn get_c(self, name: &CStr, field: &str) -> Result<Js> {
     let mut out = ptr::null_mut();
-    // SAFETY: env/raw from the current callback, key is NUL-terminated.
+    // SAFETY: env/raw from the current callback, name is NUL-terminated.
     let status =
-      unsafe { sys::napi_get_named_property(self.env, self.raw, key.as_ptr(), &mut out) };
+      unsafe { sys::napi_get_named_property(self.env, self.raw, name.as_ptr(), &mut out) };
     check(self.env, status, field)?;
     Ok(Js::new(self.env, out))
   }
@@ -164,59 +169,54 @@ impl Js {
     }
   }
 
-  /// A number, strictly (no string coercion).
+  /// A number, strictly (no string coercion). One napi call: its status is the type check.
   pub fn number(self, field: &str) -> Result<f64> {
-    match self.kind() {
-      Kind::Number => {
-        let mut value = 0.0;
-        // SAFETY: checked to be a number.
-        let status = unsafe { sys::napi_get_value_double(self.env, self.raw, &mut value) };
-        check(self.env, status, field)?;
-        Ok(value)
-      }
-      other => Err(Error::invalid_type(
-        field,
-        &format!("a number (got {})", other.describe()),
-      )),
+    let mut value = 0.0;
+    // SAFETY: env/raw from the current callback; napi checks the type.
+    let status = unsafe { sys::napi_get_value_double(self.env, self.raw, &mut value) };
+    match status {
+      sys::Status::napi_ok => Ok(value),
+      sys::Status::napi_number_expected => Err(self.type_error(field, "a number")),
+      _ => check(self.env, status, field).map(|()| value),
     }
   }
 
   /// A boolean, strictly.
   pub fn boolean(self, field: &str) -> Result<bool> {
-    match self.kind() {
-      Kind::Boolean => {
-        let mut value = false;
-        // SAFETY: checked to be a boolean.
-        let status = unsafe { sys::napi_get_value_bool(self.env, self.raw, &mut value) };
-        check(self.env, status, field)?;
-        Ok(value)
-      }
-      other => Err(Error::invalid_type(
-        field,
-        &format!("a boolean (got {})", other.describe()),
-      )),
+    let mut value = false;
+    // SAFETY: as above.
+    let status = unsafe { sys::napi_get_value_bool(self.env, self.raw, &mut value) };
+    match status {
+      sys::Status::napi_ok => Ok(value),
+      sys::Status::napi_boolean_expected => Err(self.type_error(field, "a boolean")),
+      _ => check(self.env, status, field).map(|()| value),
     }
   }
 
-  /// A string of at most `max_bytes` UTF-8 bytes (longer strings are rejected before copying).
-  pub fn string(self, field: &str, max_bytes: usize) -> Result<String> {
-    if self.kind() != Kind::String {
-      return Err(Error::invalid_type(
-        field,
-        &format!("a string (got {})", self.kind().describe()),
-      ));
-    }
+  /// Checks that the value is a string of at most `max_bytes` UTF-8 bytes, without copying it;
+  /// returns its length.
+  pub fn string_len(self, field: &str, max_bytes: usize) -> Result<usize> {
     let mut len = 0usize;
-    // SAFETY: checked to be a string; a null buffer asks for the length.
+    // SAFETY: a null buffer asks for the length; napi checks the type.
     let status =
       unsafe { sys::napi_get_value_string_utf8(self.env, self.raw, ptr::null_mut(), 0, &mut len) };
-    check(self.env, status, field)?;
+    match status {
+      sys::Status::napi_ok => {}
+      sys::Status::napi_string_expected => return Err(self.type_error(field, "a string")),
+      _ => check(self.env, status, field)?,
+    }
     if len > max_bytes {
       return Err(Error::invalid_range(
         field,
         format!("must be at most {max_bytes} bytes long (got {len})"),
       ));
     }
+    Ok(len)
+  }
+
+  /// A string of at most `max_bytes` UTF-8 bytes (longer strings are rejected before copying).
+  pub fn string(self, field: &str, max_bytes: usize) -> Result<String> {
+    let len = self.string_len(field, max_bytes)?;
     let mut buf = vec![0u8; len + 1];
     let mut written = 0usize;
     // SAFETY: buf has len + 1 bytes, napi writes at most that including the NUL.
@@ -233,6 +233,13 @@ impl Js {
     buf.truncate(written);
     // napi writes lone surrogates as U+FFFD, so this is valid UTF-8; be safe anyway.
     String::from_utf8(buf).map_err(|_| Error::invalid_range(field, "must be valid UTF-8"))
+  }
+
+  fn type_error(self, field: &str, expected: &str) -> Error {
+    Error::invalid_type(
+      field,
+      &format!("{expected} (got {})", self.kind().describe()),
+    )
   }
 
   /// A point in time in ms since the epoch: a `Date`, a number of ms, or an ISO 8601 string.
@@ -284,11 +291,22 @@ impl Js {
 
   /// `undefined`/`null` → `None`, else `f(self)`.
   pub fn optional<T>(self, f: impl FnOnce(Js) -> Result<T>) -> Result<Option<T>> {
-    if self.kind().is_nullish() {
+    if self.is_nullish() {
       Ok(None)
     } else {
       f(self).map(Some)
     }
+  }
+
+  /// `undefined` or `null` (one napi call, no array check).
+  pub fn is_nullish(self) -> bool {
+    let mut t = 0;
+    // SAFETY: env/raw from the current callback.
+    if unsafe { sys::napi_typeof(self.env, self.raw, &mut t) } != sys::Status::napi_ok {
+      take_exception(self.env);
+      return false;
+    }
+    t == sys::ValueType::napi_undefined || t == sys::ValueType::napi_null
   }
 
   /// Array elements (the caller checked it is an array), at most `max` of them.

@@ -5,7 +5,7 @@ use super::callbacks::Raw;
 use super::errors::to_napi;
 use super::js::{Builder, Js};
 use super::options::{self, input};
-use super::promise::{rejected, resolved, spawn};
+use super::promise::{ready, rejected, resolved, spawn};
 use super::setup::read_shared;
 use super::viewer_counters::{
   build_counters_engine, clean_report, remote_input, result_counter, scopes, send_view_fn,
@@ -33,24 +33,12 @@ fn outcome_to_js(b: &Builder, outcome: ViewOutcome) -> Result<sys::napi_value> {
 
 fn read_request(env: &Env, value: Unknown) -> Result<LocalViewRequest> {
   let object = Js::new(env.raw(), value.raw()).expect_object("input")?;
-  let video = input::video_for_view(options::prop(object, "video", "video")?, "video")?;
-  let current_time = input::current_time(
-    options::prop(object, "currentTime", "currentTime")?,
-    "currentTime",
-  )?;
-  let session_id = options::prop(object, "sessionId", "sessionId")?
-    .optional(|v| input::session_id(v, "sessionId"))?;
-  let event = input::view_event(
-    options::prop(object, "viewEvent", "viewEvent")?,
-    "viewEvent",
-  )?;
-  let ip = input::ip(options::prop(object, "ip", "ip")?, "ip")?;
   Ok(LocalViewRequest {
-    video,
-    current_time,
-    ip,
-    session_id,
-    event,
+    video: input::video_for_view(input::video_object(object)?)?,
+    current_time: input::current_time(object)?,
+    session_id: input::optional_session_id(object)?,
+    event: input::view_event(object)?,
+    ip: input::ip(object)?,
   })
 }
 
@@ -119,6 +107,7 @@ impl VideoViewsManager {
       napi::bindgen_prelude::spawn(engines.views.clone().run_timers());
     }
     napi::bindgen_prelude::spawn(engines.counters.clone().run(auto_start));
+    napi::bindgen_prelude::spawn(engines.stats.clone().load_known_members());
     Ok(VideoViewsManager {
       engines: Arc::new(engines),
     })
@@ -128,10 +117,11 @@ impl VideoViewsManager {
   /// watch time, view decision, in PeerTube's order. Without `sessionId` (or with
   /// `trustViewerSessionId: false`) the viewer is `sha256('[object Object]-' + ip)`. A
   /// `currentTime` beyond a VOD's `duration` rejects with `INVALID_ARGUMENT` before any change.
-  /// Resolves right away when the answer is in memory.
+  /// Use `await`: when the answer is in memory it is returned as a plain object (no Promise, no
+  /// thread hop); otherwise a Promise.
   #[napi(
     ts_args_type = "input: LocalViewRequest",
-    ts_return_type = "Promise<{ successView: boolean; successViewer: boolean }>"
+    ts_return_type = "{ successView: boolean; successViewer: boolean } | Promise<{ successView: boolean; successViewer: boolean }>"
   )]
   pub fn process_local_view(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
     let prepared = read_request(&env, input).and_then(|request| self.engines.prepare(request));
@@ -141,7 +131,7 @@ impl VideoViewsManager {
     };
     let engines = self.engines.clone();
     match self.engines.process_in_memory(&prepared) {
-      Ok(FastPath::Done(outcome)) => resolved(&env, |b| outcome_to_js(b, outcome)),
+      Ok(FastPath::Done(outcome)) => ready(&env, |b| outcome_to_js(b, outcome)),
       Ok(FastPath::NeedsView {
         success_viewer,
         watch_time,
@@ -200,7 +190,7 @@ impl VideoViewsManager {
       Ok(false) => {
         let video = Js::new(env.raw(), input.raw())
           .expect_object("input")
-          .and_then(|o| input::video_info(options::prop(o, "video", "video")?, "video"));
+          .and_then(|o| input::video_info(input::video_object(o)?));
         let video = match video {
           Ok(video) => video,
           Err(err) => return rejected(&env, &err),
@@ -249,7 +239,7 @@ impl VideoViewsManager {
         "videoId",
         Js::new(env.raw(), video_id.raw()).number("videoId")?,
       )?;
-      let session_id = input::session_id(Js::new(env.raw(), session_id.raw()), "sessionId")?;
+      let session_id = input::session_id_value(Js::new(env.raw(), session_id.raw()))?;
       Ok(crate::engine::viewer_stats::ViewerId {
         session_id: session_id.into(),
         video_id,

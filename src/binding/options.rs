@@ -233,60 +233,69 @@ pub fn function(object: Js, name: &str) -> Result<Js> {
   }
 }
 
-/// Reads the inputs shared by every entry point: `video.id`, `sessionId`.
+/// Reads the inputs shared by every entry point. Hot paths: static property names, no
+/// allocation beyond the strings they return.
 pub mod input {
   use super::*;
   use crate::core::sections::ViewEvent;
 
-  /// `video.id` (positive integer) and `video.uuid` (optional string, for log tags).
-  pub fn video(value: Js, field: &str) -> Result<(u64, Option<String>)> {
-    let video = value.expect_object(field)?;
-    let id_field = format!("{field}.id");
-    let id = validate::database_id(&id_field, prop(video, "id", &id_field)?.number(&id_field)?)?;
-    let uuid_field = format!("{field}.uuid");
-    let uuid = prop(video, "uuid", &uuid_field)?.optional(|v| v.string(&uuid_field, 64))?;
-    Ok((id, uuid))
+  fn id_of(video: Js) -> Result<u64> {
+    validate::database_id(
+      "video.id",
+      video.get_c(c"id", "video.id")?.number("video.id")?,
+    )
+  }
+
+  fn uuid_of(video: Js) -> Result<String> {
+    let uuid = video
+      .get_c(c"uuid", "video.uuid")?
+      .string("video.uuid", 128)?;
+    if uuid.is_empty() {
+      return Err(Error::invalid_range("video.uuid", "must not be empty"));
+    }
+    Ok(uuid)
+  }
+
+  fn remote_of(video: Js) -> Result<bool> {
+    Ok(
+      video
+        .get_c(c"remote", "video.remote")?
+        .optional(|v| v.boolean("video.remote"))?
+        .unwrap_or(false),
+    )
+  }
+
+  /// `input.video`, which must be an object.
+  pub fn video_object(input: Js) -> Result<Js> {
+    input.get_c(c"video", "video")?.expect_object("video")
   }
 
   /// A video as the counters need it: `{ id, uuid, remote }` (uuid required).
-  pub fn video_info(value: Js, field: &str) -> Result<crate::core::counters::VideoInfo> {
-    let video = value.expect_object(field)?;
-    let id_field = format!("{field}.id");
-    let id = validate::database_id(&id_field, prop(video, "id", &id_field)?.number(&id_field)?)?;
-    let uuid_field = format!("{field}.uuid");
-    let uuid = prop(video, "uuid", &uuid_field)?.string(&uuid_field, 128)?;
-    if uuid.is_empty() {
-      return Err(Error::invalid_range(&uuid_field, "must not be empty"));
-    }
-    let remote_field = format!("{field}.remote");
-    let remote = prop(video, "remote", &remote_field)?
-      .optional(|v| v.boolean(&remote_field))?
-      .unwrap_or(false);
+  pub fn video_info(video: Js) -> Result<crate::core::counters::VideoInfo> {
     Ok(crate::core::counters::VideoInfo {
-      id,
-      uuid: uuid.into(),
-      remote,
+      id: id_of(video)?,
+      uuid: uuid_of(video)?.into(),
+      remote: remote_of(video)?,
     })
   }
 
   /// A video as view counting needs it: `{ id, uuid, remote, duration, isLive }`.
-  pub fn video_for_view(value: Js, field: &str) -> Result<crate::engine::views::VideoForView> {
-    let info = video_info(value, field)?;
-    let duration_field = format!("{field}.duration");
-    let duration = prop(value, "duration", &duration_field)?.optional(|v| {
-      let d = v.number(&duration_field)?;
+  pub fn video_for_view(video: Js) -> Result<crate::engine::views::VideoForView> {
+    let info = video_info(video)?;
+    let duration = video.get_c(c"duration", "video.duration")?.optional(|v| {
+      let d = v.number("video.duration")?;
       if d.is_finite() && d >= 0.0 {
         Ok(d)
       } else {
         Err(Error::invalid_range(
-          &duration_field,
+          "video.duration",
           format!("must be a number of seconds >= 0 (got {d})"),
         ))
       }
     })?;
-    let live_field = format!("{field}.isLive");
-    let is_live = prop(value, "isLive", &live_field)?
-      .optional(|v| v.boolean(&live_field))?
+    let is_live = video
+      .get_c(c"isLive", "video.isLive")?
+      .optional(|v| v.boolean("video.isLive"))?
       .unwrap_or(false);
     Ok(crate::engine::views::VideoForView {
       info,
@@ -295,26 +304,45 @@ pub mod input {
     })
   }
 
-  /// A session id (validated).
-  pub fn session_id(value: Js, field: &str) -> Result<String> {
-    let text = value.string(field, validate::MAX_SESSION_ID_LENGTH)?;
-    validate::session_id(field, &text)?;
+  /// `input.sessionId` (validated), required.
+  pub fn session_id(input: Js) -> Result<String> {
+    session_id_value(input.get_c(c"sessionId", "sessionId")?)
+  }
+
+  /// `input.sessionId` (validated), optional.
+  pub fn optional_session_id(input: Js) -> Result<Option<String>> {
+    input
+      .get_c(c"sessionId", "sessionId")?
+      .optional(session_id_value)
+  }
+
+  /// A session id value (validated).
+  pub fn session_id_value(value: Js) -> Result<String> {
+    let text = value.string("sessionId", validate::MAX_SESSION_ID_LENGTH)?;
+    validate::session_id("sessionId", &text)?;
     Ok(text)
   }
 
-  /// `currentTime`.
-  pub fn current_time(value: Js, field: &str) -> Result<u32> {
-    validate::current_time(field, value.number(field)?)
+  /// `input.currentTime`.
+  pub fn current_time(input: Js) -> Result<u32> {
+    validate::current_time(
+      "currentTime",
+      input
+        .get_c(c"currentTime", "currentTime")?
+        .number("currentTime")?,
+    )
   }
 
-  /// `viewEvent`: absent or `'seek'`.
-  pub fn view_event(value: Js, field: &str) -> Result<Option<ViewEvent>> {
-    let text = value.optional(|v| v.string(field, 64))?;
-    validate::view_event(field, text.as_deref())
+  /// `input.viewEvent`: absent or `'seek'`.
+  pub fn view_event(input: Js) -> Result<Option<ViewEvent>> {
+    let text = input
+      .get_c(c"viewEvent", "viewEvent")?
+      .optional(|v| v.string("viewEvent", 64))?;
+    validate::view_event("viewEvent", text.as_deref())
   }
 
-  /// `ip`: absent or a string (GeoIP copes with anything).
-  pub fn ip(value: Js, field: &str) -> Result<Option<String>> {
-    value.optional(|v| v.string(field, 128))
+  /// `input.ip`: absent or a string (GeoIP copes with anything).
+  pub fn ip(input: Js) -> Result<Option<String>> {
+    input.get_c(c"ip", "ip")?.optional(|v| v.string("ip", 128))
   }
 }

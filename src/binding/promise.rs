@@ -21,6 +21,18 @@ pub fn resolved(
   }
 }
 
+/// The value itself, not a Promise: what an in-memory answer returns (`await` works on it and
+/// it costs no Promise). A failure to build it becomes a rejected Promise.
+pub fn ready(
+  env: &Env,
+  value: impl FnOnce(&Builder) -> Result<sys::napi_value>,
+) -> napi::Result<Raw> {
+  match value(&Builder::new(env.raw())) {
+    Ok(value) => Ok(Raw(value)),
+    Err(err) => rejected(env, &err),
+  }
+}
+
 /// A rejected Promise carrying the JS error for `err`.
 pub fn rejected(env: &Env, err: &crate::error::Error) -> napi::Result<Raw> {
   let builder = Builder::new(env.raw());

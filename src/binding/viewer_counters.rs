@@ -4,7 +4,7 @@ use super::callbacks::{call_host, fire, host_fn, pair_fn, HostFn, PairFn, Raw};
 use super::errors::to_napi;
 use super::js::{Builder, Js, Kind};
 use super::options::{self, input};
-use super::promise::{rejected, resolved, spawn};
+use super::promise::{ready, rejected, spawn};
 use super::setup::{read_logger_and_auto_start, usable};
 use crate::core::counters::{Scope, VideoInfo, ViewerView};
 use crate::engine::viewer_counters::{
@@ -28,7 +28,8 @@ impl FromNapiValue for LoadedVideo {
     if js.kind().is_nullish() {
       return Ok(LoadedVideo(None));
     }
-    input::video_info(js, "loadVideo() result")
+    js.expect_object("loadVideo() result")
+      .and_then(input::video_info)
       .map(|video| LoadedVideo(Some(video)))
       .map_err(|e| napi::Error::from_reason(e.message))
   }
@@ -210,7 +211,7 @@ pub fn clean_report(b: &Builder, report: CleanReport) -> Result<sys::napi_value>
 /// `{ video, viewerId, viewerExpires }` of a remote View.
 pub fn remote_input(env: &Env, value: Unknown) -> Result<(VideoInfo, String, u64, Js)> {
   let object = Js::new(env.raw(), value.raw()).expect_object("input")?;
-  let video = input::video_info(options::prop(object, "video", "video")?, "video")?;
+  let video = input::video_info(input::video_object(object)?)?;
   let viewer_id = options::prop(object, "viewerId", "viewerId")?.string("viewerId", 2048)?;
   if viewer_id.is_empty() {
     return Err(Error::invalid_range("viewerId", "must not be empty"));
@@ -281,25 +282,23 @@ impl VideoViewerCounters {
     Ok(VideoViewerCounters { engine })
   }
 
-  /// A local viewer's heartbeat: resolves `true` when the viewer is new. The viewer id is
-  /// `{sessionId}-{video.uuid}`. Settled right away (no I/O); a View to federate is queued.
+  /// A local viewer's heartbeat: `true` when the viewer is new; use `await`. The viewer id is
+  /// `{sessionId}-{video.uuid}`. Answered synchronously (no I/O, no Promise); a View to federate
+  /// is queued. Bad input returns a rejected Promise.
   #[napi(
     ts_args_type = "input: { video: VideoRef & { uuid: string }; sessionId: string }",
-    ts_return_type = "Promise<boolean>"
+    ts_return_type = "boolean | Promise<boolean>"
   )]
   pub fn add_local_viewer(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
     let read = (|| -> Result<(VideoInfo, String)> {
       let object = Js::new(env.raw(), input.raw()).expect_object("input")?;
-      let video = input::video_info(options::prop(object, "video", "video")?, "video")?;
-      let session = input::session_id(
-        options::prop(object, "sessionId", "sessionId")?,
-        "sessionId",
-      )?;
+      let video = input::video_info(input::video_object(object)?)?;
+      let session = input::session_id(object)?;
       Ok((video, session))
     })();
     let outcome = read.and_then(|(video, session)| self.engine.add_local_viewer(&video, &session));
     match outcome {
-      Ok(added) => resolved(&env, |b| b.boolean(added)),
+      Ok(added) => ready(&env, |b| b.boolean(added)),
       Err(err) => rejected(&env, &err),
     }
   }

@@ -3,7 +3,7 @@
 use super::callbacks::{call_host, host_fn, HostFn, Raw};
 use super::js::{Builder, Js};
 use super::options::{self, input};
-use super::promise::{rejected, resolved, spawn};
+use super::promise::{ready, rejected, spawn};
 use super::setup::{read_shared, usable, Shared};
 use crate::engine::host::{StatsHost, ViewerRecord};
 use crate::engine::viewer_stats::{
@@ -123,31 +123,51 @@ pub fn build_stats_engine(
 }
 
 /// Reads a heartbeat whose `sessionId` is required (the standalone class).
-fn read_heartbeat(env: &Env, value: Unknown) -> Result<Heartbeat> {
+/// A heartbeat whose `ip` and `video.uuid` are validated but copied only when needed.
+struct LazyHeartbeat {
+  beat: Heartbeat,
+  ip: Option<Js>,
+  uuid: Option<Js>,
+}
+
+/// Copies the validated `ip` and `video.uuid` into `beat` (they can only fail to copy while the
+/// env shuts down, and then stay absent).
+fn fill(beat: &mut Heartbeat, ip: Option<Js>, uuid: Option<Js>) {
+  if beat.ip.is_none() {
+    beat.ip = ip.and_then(|v| v.string("ip", 128).ok());
+  }
+  if beat.video_uuid.is_none() {
+    beat.video_uuid = uuid.and_then(|v| v.string("video.uuid", 128).ok());
+  }
+}
+
+fn read_heartbeat(env: &Env, value: Unknown) -> Result<LazyHeartbeat> {
   let object = Js::new(env.raw(), value.raw()).expect_object("input")?;
-  let (video_id, video_uuid) = input::video(options::prop(object, "video", "video")?, "video")?;
-  let current_time = input::current_time(
-    options::prop(object, "currentTime", "currentTime")?,
-    "currentTime",
+  let video = input::video_object(object)?;
+  let video_id = crate::core::validate::database_id(
+    "video.id",
+    video.get_c(c"id", "video.id")?.number("video.id")?,
   )?;
-  let session_id = input::session_id(
-    options::prop(object, "sessionId", "sessionId")?,
-    "sessionId",
-  )?;
-  let event = input::view_event(
-    options::prop(object, "viewEvent", "viewEvent")?,
-    "viewEvent",
-  )?;
-  let ip = input::ip(options::prop(object, "ip", "ip")?, "ip")?;
-  Ok(Heartbeat {
-    viewer: ViewerId {
-      session_id: session_id.into(),
-      video_id,
+  let uuid = video.get_c(c"uuid", "video.uuid")?;
+  let uuid = uuid.optional(|v| v.string_len("video.uuid", 128).map(|_| v))?;
+  let current_time = input::current_time(object)?;
+  let session_id = input::session_id(object)?;
+  let event = input::view_event(object)?;
+  let ip = object.get_c(c"ip", "ip")?;
+  let ip = ip.optional(|v| v.string_len("ip", 128).map(|_| v))?;
+  Ok(LazyHeartbeat {
+    beat: Heartbeat {
+      viewer: ViewerId {
+        session_id: session_id.as_str().into(),
+        video_id,
+      },
+      current_time,
+      event,
+      ip: None,
+      video_uuid: None,
     },
-    current_time,
-    event,
     ip,
-    video_uuid,
+    uuid,
   })
 }
 
@@ -188,28 +208,36 @@ impl VideoViewerStats {
     })();
     let (engine, auto_start) = engine.map_err(|e| super::errors::to_napi(env.raw(), &e))?;
     let engine = Arc::new(engine);
+    napi::bindgen_prelude::spawn(engine.clone().load_known_members());
     if auto_start {
       napi::bindgen_prelude::spawn(engine.clone().run_timers());
     }
     Ok(VideoViewerStats { engine })
   }
 
-  /// Records one heartbeat (PeerTube's `addLocalViewer`). Resolves when the viewer is updated in
-  /// memory; Redis receives it at the next sync. A viewer unknown to the cache is first read
+  /// Records one heartbeat (PeerTube's `addLocalViewer`); use `await`. When the viewer is in
+  /// memory it is updated synchronously and `undefined` is returned (no Promise is created);
+  /// otherwise a Promise resolves once it is loaded. Redis receives it at the next sync. A viewer unknown to the cache is first read
   /// from Redis (continuing what PeerTube or a previous process wrote). Never fails because of
   /// Redis: with Redis down the viewer is kept in memory and merged later.
   #[napi(
     ts_args_type = "input: LocalViewerInput",
-    ts_return_type = "Promise<void>"
+    ts_return_type = "Promise<void> | void"
   )]
   pub fn add_local_viewer(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
-    let beat = match read_heartbeat(&env, input) {
-      Ok(beat) => beat,
+    let mut lazy = match read_heartbeat(&env, input) {
+      Ok(lazy) => lazy,
       Err(err) => return rejected(&env, &err),
     };
-    match self.engine.heartbeat_in_memory(&beat) {
-      Ok(true) => resolved(&env, Builder::undefined),
+    let (ip, uuid) = (lazy.ip, lazy.uuid);
+    match self
+      .engine
+      .heartbeat_in_memory_lazy(&mut lazy.beat, &mut |beat| fill(beat, ip, uuid))
+    {
+      Ok(true) => ready(&env, Builder::undefined),
       Ok(false) => {
+        fill(&mut lazy.beat, ip, uuid);
+        let beat = lazy.beat;
         let engine = self.engine.clone();
         spawn(
           &env,
@@ -224,7 +252,7 @@ impl VideoViewerStats {
   /// Watch time in seconds of `sessionId` on `videoId` (0 if unknown): cache, then Redis.
   #[napi(
     ts_args_type = "videoId: number, sessionId: string",
-    ts_return_type = "Promise<number>"
+    ts_return_type = "Promise<number> | number"
   )]
   pub fn get_watch_time(
     &self,
@@ -237,7 +265,7 @@ impl VideoViewerStats {
         "videoId",
         Js::new(env.raw(), video_id.raw()).number("videoId")?,
       )?;
-      let session_id = input::session_id(Js::new(env.raw(), session_id.raw()), "sessionId")?;
+      let session_id = input::session_id_value(Js::new(env.raw(), session_id.raw()))?;
       Ok(ViewerId {
         session_id: session_id.into(),
         video_id,
@@ -248,7 +276,7 @@ impl VideoViewerStats {
       Err(err) => return rejected(&env, &err),
     };
     if let Some(seconds) = self.engine.watch_time_in_memory(&viewer) {
-      return resolved(&env, |b| b.number(seconds as f64));
+      return ready(&env, |b| b.number(seconds as f64));
     }
     let engine = self.engine.clone();
     spawn(

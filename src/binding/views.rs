@@ -172,11 +172,8 @@ impl VideoViews {
   pub fn add_local_view(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
     let read = (|| -> Result<_> {
       let object = Js::new(env.raw(), input.raw()).expect_object("input")?;
-      let video = input::video_for_view(options::prop(object, "video", "video")?, "video")?;
-      let identity = input::session_id(
-        options::prop(object, "sessionId", "sessionId")?,
-        "sessionId",
-      )?;
+      let video = input::video_for_view(input::video_object(object)?)?;
+      let identity = input::session_id(object)?;
       let watch_time = options::prop(object, "watchTime", "watchTime")?.number("watchTime")?;
       let watch_time = crate::core::validate::current_time("watchTime", watch_time)?;
       Ok((video, identity, u64::from(watch_time)))
@@ -202,7 +199,7 @@ impl VideoViews {
   pub fn add_remote_view(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
     let video = Js::new(env.raw(), input.raw())
       .expect_object("input")
-      .and_then(|o| input::video_info(options::prop(o, "video", "video")?, "video"));
+      .and_then(|o| input::video_info(input::video_object(o)?));
     let video = match video {
       Ok(video) => video,
       Err(err) => return rejected(&env, &err),

@@ -3,10 +3,12 @@
 pub mod counters;
 pub mod duration;
 pub mod expiring_set;
+pub mod fxhash;
 pub mod identity;
 pub mod keys;
 pub mod local_time;
 pub mod sections;
+pub mod session;
 pub mod stats;
 pub mod time;
 pub mod validate;

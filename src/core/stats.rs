@@ -3,7 +3,7 @@
 //! The JSON is byte-compatible with PeerTube's `JSON.stringify` of the object literal, field order
 //! `firstUpdated, lastUpdated, watchSections, watchTime, country, subdivisionName, videoId`.
 
-use super::sections::{apply_heartbeat, watch_time, ViewEvent, WatchSection};
+use super::sections::{apply_heartbeat, watch_time, Sections, ViewEvent, WatchSection};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -15,6 +15,9 @@ pub struct GeoLocation {
   /// English name of the most precise subdivision from the city database.
   pub subdivision_name: Option<Arc<str>>,
 }
+
+/// A viewer's location: `None` when unknown, else shared by every viewer of that place.
+pub type Location = Option<Arc<GeoLocation>>;
 
 /// What a heartbeat did to a stats object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,28 +36,38 @@ pub struct ViewerStats {
   /// Last heartbeat, ms since the epoch.
   pub last_updated: u64,
   /// Watched sections, in order of creation.
-  pub watch_sections: Vec<WatchSection>,
+  pub watch_sections: Sections,
   /// GeoIP result, looked up once when the object was created.
-  pub location: GeoLocation,
+  pub location: Location,
   /// Local database id of the video.
   pub video_id: u64,
 }
 
 impl ViewerStats {
   /// A fresh stats object, as PeerTube creates it on the first heartbeat.
-  pub fn new(now_ms: u64, video_id: u64, location: GeoLocation) -> Self {
+  pub fn new(now_ms: u64, video_id: u64, location: Location) -> Self {
     ViewerStats {
       first_updated: now_ms,
       last_updated: now_ms,
-      watch_sections: Vec::new(),
+      watch_sections: Sections::Empty,
       location,
       video_id,
     }
   }
 
+  /// ISO country code, if known.
+  pub fn country(&self) -> Option<&str> {
+    self.location.as_ref()?.country.as_deref()
+  }
+
+  /// Subdivision name, if known.
+  pub fn subdivision_name(&self) -> Option<&str> {
+    self.location.as_ref()?.subdivision_name.as_deref()
+  }
+
   /// Watch time in seconds (sum of the sections).
   pub fn watch_time(&self) -> u64 {
-    watch_time(&self.watch_sections)
+    watch_time(self.watch_sections.as_slice())
   }
 
   /// Applies a heartbeat (spec 1.3 steps 2, 4, 5).
@@ -81,12 +94,12 @@ impl ViewerStats {
   /// Puts an older object of the same viewer in front of this one: its sections come first and
   /// its `firstUpdated` is kept. Used when two objects of one viewer must become one again.
   pub fn prepend(&mut self, older: ViewerStats) {
-    let mut sections = older.watch_sections;
-    sections.append(&mut self.watch_sections);
-    self.watch_sections = sections;
+    let mut sections = older.watch_sections.as_slice().to_vec();
+    sections.extend_from_slice(self.watch_sections.as_slice());
+    self.watch_sections = Sections::from(sections);
     self.first_updated = self.first_updated.min(older.first_updated);
     self.last_updated = self.last_updated.max(older.last_updated);
-    if self.location.country.is_none() && self.location.subdivision_name.is_none() {
+    if self.location.is_none() {
       self.location = older.location;
     }
   }
@@ -107,16 +120,16 @@ impl ViewerStats {
       "{{\"firstUpdated\":{},\"lastUpdated\":{},\"watchSections\":[",
       self.first_updated, self.last_updated
     );
-    for (i, s) in self.watch_sections.iter().enumerate() {
+    for (i, s) in self.watch_sections.as_slice().iter().enumerate() {
       if i > 0 {
         out.push(',');
       }
       let _ = write!(out, "{{\"start\":{},\"end\":{}}}", s.start, s.end);
     }
     let _ = write!(out, "],\"watchTime\":{},\"country\":", self.watch_time());
-    write_json_string_or_null(out, self.location.country.as_deref());
+    write_json_string_or_null(out, self.country());
     out.push_str(",\"subdivisionName\":");
-    write_json_string_or_null(out, self.location.subdivision_name.as_deref());
+    write_json_string_or_null(out, self.subdivision_name());
     let _ = write!(out, ",\"videoId\":{}}}", self.video_id);
   }
 
@@ -138,10 +151,13 @@ impl ViewerStats {
     Ok(ViewerStats {
       first_updated: timestamp(raw.first_updated, "firstUpdated")?,
       last_updated: timestamp(raw.last_updated, "lastUpdated")?,
-      watch_sections: sections,
-      location: GeoLocation {
-        country: raw.country.map(Arc::from),
-        subdivision_name: raw.subdivision_name.map(Arc::from),
+      watch_sections: Sections::from(sections),
+      location: match (raw.country, raw.subdivision_name) {
+        (None, None) => None,
+        (country, subdivision_name) => Some(Arc::new(GeoLocation {
+          country: country.map(Arc::from),
+          subdivision_name: subdivision_name.map(Arc::from),
+        })),
       },
       video_id: integer(raw.video_id, "videoId", u64::MAX as f64)?,
     })
@@ -205,11 +221,11 @@ mod tests {
 
   const PEERTUBE_JSON: &str = r#"{"firstUpdated":1712240000000,"lastUpdated":1712240035000,"watchSections":[{"start":0,"end":35}],"watchTime":35,"country":"FR","subdivisionName":"Brittany","videoId":42}"#;
 
-  fn geo(country: &str, sub: &str) -> GeoLocation {
-    GeoLocation {
+  fn geo(country: &str, sub: &str) -> Location {
+    Some(Arc::new(GeoLocation {
       country: Some(country.into()),
       subdivision_name: Some(sub.into()),
-    }
+    }))
   }
 
   #[test]
@@ -217,7 +233,7 @@ mod tests {
     let stats = ViewerStats {
       first_updated: 1_712_240_000_000,
       last_updated: 1_712_240_035_000,
-      watch_sections: vec![WatchSection { start: 0, end: 35 }],
+      watch_sections: vec![WatchSection { start: 0, end: 35 }].into(),
       location: geo("FR", "Brittany"),
       video_id: 42,
     };
@@ -227,7 +243,7 @@ mod tests {
 
   #[test]
   fn json_of_a_new_viewer_without_geoip() {
-    let stats = ViewerStats::new(5, 7, GeoLocation::default());
+    let stats = ViewerStats::new(5, 7, None);
     assert_eq!(
       stats.to_json(),
       r#"{"firstUpdated":5,"lastUpdated":5,"watchSections":[],"watchTime":0,"country":null,"subdivisionName":null,"videoId":7}"#
@@ -257,7 +273,7 @@ mod tests {
       ]
     );
     assert_eq!(stats.watch_time(), 1);
-    assert_eq!(stats.location, GeoLocation::default());
+    assert_eq!(stats.location, None);
   }
 
   #[test]
@@ -277,7 +293,7 @@ mod tests {
 
   #[test]
   fn section_cap_leaves_everything_untouched() {
-    let mut stats = ViewerStats::new(1, 1, GeoLocation::default());
+    let mut stats = ViewerStats::new(1, 1, None);
     for t in 0..3 {
       assert_eq!(
         stats.heartbeat(10 + t, t as u32, Some(ViewEvent::Seek), 3),
@@ -294,7 +310,7 @@ mod tests {
 
   #[test]
   fn expiry_is_inclusive() {
-    let mut stats = ViewerStats::new(1_000, 1, GeoLocation::default());
+    let mut stats = ViewerStats::new(1_000, 1, None);
     stats.last_updated = 1_000;
     assert!(!stats.is_expired(1_999, 1_000));
     assert!(stats.is_expired(2_000, 1_000));
@@ -305,7 +321,7 @@ mod tests {
     let mut old = ViewerStats::new(10, 1, geo("FR", "Brittany"));
     old.heartbeat(20, 0, None, 100);
     old.heartbeat(30, 5, None, 100);
-    let mut new = ViewerStats::new(100, 1, GeoLocation::default());
+    let mut new = ViewerStats::new(100, 1, None);
     new.heartbeat(100, 8, None, 100);
     new.heartbeat(110, 12, None, 100);
     new.prepend(old);

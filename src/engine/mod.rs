@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod host;
 pub mod manager;
+pub mod memory;
 pub mod viewer_counters;
 pub mod viewer_stats;
 pub mod views;

@@ -13,15 +13,18 @@
 
 use super::clock::now_ms;
 use super::host::{StatsHost, ViewerRecord};
+use crate::core::fxhash::{FxBuild, FxHasher};
 use crate::core::keys::{parse_viewer_stats_key, viewer_stats_key};
 use crate::core::sections::ViewEvent;
-use crate::core::stats::{GeoLocation, HeartbeatOutcome, ViewerStats};
+use crate::core::session::SessionKey;
+use crate::core::stats::{HeartbeatOutcome, ViewerStats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::geoip::GeoIp;
 use crate::log::{Logger, Meta};
 use crate::store::viewer_stats::ViewerStatsStore;
 use crate::store::RedisConnection;
 use std::collections::{HashMap, HashSet};
+use std::hash::Hasher;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -29,6 +32,25 @@ use tokio::sync::watch;
 
 /// How many viewers go into one Redis transaction.
 const REDIS_BATCH: usize = 1_000;
+/// Transactions of one sync in flight at once (the connection pipelines them).
+const SYNC_PARALLELISM: usize = 4;
+
+/// How a batch of viewers is written.
+#[derive(Clone, Copy)]
+enum WriteMode {
+  /// `MSET`: the viewer is known to Redis (or merged).
+  Overwrite,
+  /// `SET NX`: the viewer is believed new.
+  IfAbsent,
+}
+
+/// Hash of a viewer as a Redis member (`session`, `video`), for the known-member set.
+fn member_hash(session_id: &str, video_id: u64) -> u64 {
+  let mut hasher = FxHasher::default();
+  hasher.write(session_id.as_bytes());
+  hasher.write_u64(video_id);
+  hasher.finish()
+}
 
 /// Settings of the viewer stats engine.
 #[derive(Clone, Debug)]
@@ -50,8 +72,8 @@ pub struct StatsConfig {
 /// One viewer of one video.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ViewerId {
-  /// Session id (or hashed IP).
-  pub session_id: Box<str>,
+  /// Session id (or hashed IP), packed.
+  pub session_id: SessionKey,
   /// Local video id.
   pub video_id: u64,
 }
@@ -59,7 +81,7 @@ pub struct ViewerId {
 impl ViewerId {
   /// Un-prefixed Redis key / set member.
   pub fn member(&self) -> String {
-    viewer_stats_key(&self.session_id, self.video_id)
+    viewer_stats_key(&self.session_id.to_string(), self.video_id)
   }
 }
 
@@ -131,11 +153,14 @@ struct Entry {
 
 #[derive(Default)]
 struct State {
-  cache: HashMap<ViewerId, Entry>,
-  /// Ids whose entry turned dirty (each once while dirty).
-  dirty_queue: Vec<ViewerId>,
+  cache: HashMap<ViewerId, Entry, FxBuild>,
+  /// Entries with `dirty` set.
+  dirty_count: usize,
   /// Viewers claimed by a processing pass.
-  in_flight: HashSet<ViewerId>,
+  in_flight: HashSet<ViewerId, FxBuild>,
+  /// Hashes of the viewers in Redis ([`member_hash`]) as of the last listing, kept up to date
+  /// by this engine; `None` until listed. A cache miss absent from it is a new viewer: no `GET`.
+  known: Option<HashSet<u64, FxBuild>>,
   /// Persisted viewers whose Redis deletion failed: retried before anything else.
   pending_deletes: Vec<ViewerId>,
   /// Set members seen without value in the previous pass.
@@ -147,8 +172,22 @@ impl State {
     if let Some(entry) = self.cache.get_mut(id) {
       if !entry.dirty {
         entry.dirty = true;
-        self.dirty_queue.push(id.clone());
+        self.dirty_count += 1;
       }
+    }
+  }
+
+  /// Whether a viewer that is not cached is known to be absent from Redis.
+  fn surely_new(&self, id: &ViewerId) -> bool {
+    self
+      .known
+      .as_ref()
+      .is_some_and(|known| !known.contains(&member_hash(&id.session_id.to_string(), id.video_id)))
+  }
+
+  fn forget_member(&mut self, id: &ViewerId) {
+    if let Some(known) = self.known.as_mut() {
+      known.remove(&member_hash(&id.session_id.to_string(), id.video_id));
     }
   }
 }
@@ -237,20 +276,46 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
   /// Applies a heartbeat when the viewer is in memory (no I/O). Returns `false` when the
   /// viewer must be read from Redis first: call [`Self::heartbeat`] then.
   pub fn heartbeat_in_memory(&self, beat: &Heartbeat) -> Result<bool> {
+    let mut beat = beat.clone();
+    self.heartbeat_in_memory_lazy(&mut beat, &mut |_| {})
+  }
+
+  /// [`Self::heartbeat_in_memory`] for a heartbeat whose `ip` and `video_uuid` are filled by
+  /// `complete` only when needed (a new viewer's GeoIP, a warning's tag): a cached viewer's
+  /// heartbeat never copies them.
+  pub fn heartbeat_in_memory_lazy(
+    &self,
+    beat: &mut Heartbeat,
+    complete: &mut dyn FnMut(&mut Heartbeat),
+  ) -> Result<bool> {
     self.ensure_open()?;
     let now = now_ms();
-    let mut state = self.lock();
-    if state.cache.contains_key(&beat.viewer) {
-      self.apply(&mut state, beat, now, None);
+    let mut guard = self.lock();
+    let state = &mut *guard;
+    if let Some(entry) = state.cache.get_mut(&beat.viewer) {
+      if self.apply_to(entry, &mut state.dirty_count, beat, now)
+        == HeartbeatOutcome::SectionCapReached
+      {
+        drop(guard);
+        complete(beat);
+        self.warn_section_cap(beat);
+      }
       return Ok(true);
     }
-    if state.in_flight.contains(&beat.viewer) {
-      // Being persisted: start a fresh object, never re-read the claimed one (Q7).
-      let fresh = self.new_stats(beat, now);
-      self.apply(&mut state, beat, now, Some((fresh, false)));
-      return Ok(true);
-    }
-    Ok(false)
+    let unverified = if state.in_flight.contains(&beat.viewer) {
+      // Being persisted (Q7): a fresh object that must not be merged with the claimed one.
+      false
+    } else if state.surely_new(&beat.viewer) {
+      // Not in Redis when listed: a fresh object without a `GET`. It is still merged with what
+      // Redis holds at the sync (`unverified`), so a writer we do not know of loses nothing.
+      true
+    } else {
+      return Ok(false);
+    };
+    complete(beat);
+    let fresh = self.new_stats(beat, now);
+    self.apply(state, beat, now, Some((fresh, unverified)));
+    Ok(true)
   }
 
   /// Applies a heartbeat, reading the viewer from Redis on a cache miss.
@@ -279,6 +344,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     };
     let mut state = self.lock();
     self.ensure_open()?;
+    state.forget_member(&beat.viewer);
     if state.cache.contains_key(&beat.viewer) {
       // Another heartbeat of this viewer loaded it meanwhile.
       self.apply(&mut state, &beat, now, None);
@@ -295,7 +361,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
   fn new_stats(&self, beat: &Heartbeat, now: u64) -> ViewerStats {
     let location = match (&self.geoip, &beat.ip) {
       (Some(geoip), Some(ip)) => geoip.lookup(ip),
-      _ => GeoLocation::default(),
+      _ => None,
     };
     ViewerStats::new(now, beat.viewer.video_id, location)
   }
@@ -312,24 +378,42 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
         },
       );
     }
-    let Some(entry) = state.cache.get_mut(&beat.viewer) else {
-      return;
-    };
+    if let Some(entry) = state.cache.get_mut(&beat.viewer) {
+      if self.apply_to(entry, &mut state.dirty_count, beat, now)
+        == HeartbeatOutcome::SectionCapReached
+      {
+        self.warn_section_cap(beat);
+      }
+    }
+  }
+
+  fn apply_to(
+    &self,
+    entry: &mut Entry,
+    dirty_count: &mut usize,
+    beat: &Heartbeat,
+    now: u64,
+  ) -> HeartbeatOutcome {
     let outcome =
       entry
         .stats
         .heartbeat(now, beat.current_time, beat.event, self.config.max_sections);
-    if outcome == HeartbeatOutcome::SectionCapReached {
-      self.logger.warn(
-        "Too much watch section to store for a viewer, skipping this one",
-        || Meta {
-          video_uuid: beat.video_uuid.clone(),
-          ..Meta::field("sessionId", &*beat.viewer.session_id)
-        },
-      );
-      return;
+    if outcome == HeartbeatOutcome::Updated && !entry.dirty {
+      entry.dirty = true;
+      *dirty_count += 1;
     }
-    state.mark_dirty(&beat.viewer);
+    outcome
+  }
+
+  fn warn_section_cap(&self, beat: &Heartbeat) {
+    self.logger.warn(
+      "Too much watch section to store for a viewer, skipping this one",
+      || Meta {
+        video_uuid: beat.video_uuid.clone(),
+        ..Meta::field("sessionId", beat.viewer.session_id.to_string())
+          .and("videoId", beat.viewer.video_id)
+      },
+    );
   }
 
   /// Watch time of a cached viewer, without I/O. `None`: ask Redis ([`Self::watch_time`]).
@@ -364,6 +448,9 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
   async fn sync_locked(&self) -> Result<SyncReport> {
     let started = Instant::now();
     let result = self.write_pending().await;
+    if matches!(&result, Ok(report) if report.written >= super::memory::LARGE_BATCH) {
+      super::memory::release_free_memory();
+    }
     self
       .last_sync_ms
       .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
@@ -375,68 +462,145 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
 
   async fn write_pending(&self) -> Result<SyncReport> {
     self.retry_pending_deletes().await?;
-    let (mut ready, unverified) = {
-      let mut state = self.lock();
-      let queue = std::mem::take(&mut state.dirty_queue);
-      let mut ready = Vec::with_capacity(queue.len());
-      let mut unverified = Vec::new();
-      let mut requeue = Vec::new();
-      for id in queue {
-        if state.in_flight.contains(&id) {
-          requeue.push(id);
-          continue;
-        }
-        let Some(entry) = state.cache.get_mut(&id) else {
-          continue;
-        };
-        if !entry.dirty {
-          continue;
-        }
-        entry.dirty = false;
-        if entry.unverified {
-          unverified.push(id);
-        } else {
-          ready.push((id.member(), entry.stats.to_json(), id));
+    let (ready, fresh) = {
+      let mut guard = self.lock();
+      let state = &mut *guard;
+      let mut ready = Vec::with_capacity(state.dirty_count);
+      let mut fresh = Vec::new();
+      if state.dirty_count > 0 {
+        for (id, entry) in state.cache.iter_mut() {
+          if !entry.dirty || state.in_flight.contains(id) {
+            continue;
+          }
+          entry.dirty = false;
+          state.dirty_count -= 1;
+          let pair = ((id.member(), entry.stats.to_json()), id.clone());
+          if entry.unverified {
+            fresh.push(pair);
+          } else {
+            ready.push(pair);
+          }
         }
       }
-      state.dirty_queue.extend(requeue);
-      (ready, unverified)
+      (ready, fresh)
     };
-    if !unverified.is_empty() {
-      match self.merge_unverified(&unverified).await {
-        Ok(merged) => ready.extend(merged),
+    let mut written = ready.len() as u64;
+    let fresh_count = fresh.len() as u64;
+    let (written_fresh, conflicts, fresh_failure) =
+      self.write_batches(fresh, WriteMode::IfAbsent).await;
+    {
+      let mut state = self.lock();
+      for id in &written_fresh {
+        if let Some(entry) = state.cache.get_mut(id) {
+          entry.unverified = false;
+        }
+      }
+    }
+    written += fresh_count - conflicts.len() as u64;
+    // Keys that existed although we believed them new: put what Redis holds in front, rewrite.
+    let mut ready = ready;
+    if !conflicts.is_empty() {
+      match self.merge_unverified(&conflicts).await {
+        Ok(merged) => {
+          written += merged.len() as u64;
+          ready.extend(merged);
+        }
         Err(err) => {
           let mut state = self.lock();
-          for id in unverified.iter().chain(ready.iter().map(|(_, _, id)| id)) {
+          for id in conflicts.iter().chain(ready.iter().map(|(_, id)| id)) {
             state.mark_dirty(id);
           }
           return Err(err);
         }
       }
     }
-    let mut written = 0;
-    let mut rest = ready.as_slice();
+    let (_, _, failure) = self.write_batches(ready, WriteMode::Overwrite).await;
+    match fresh_failure.or(failure) {
+      Some(err) => Err(err),
+      None => Ok(SyncReport { written }),
+    }
+  }
+
+  /// Writes `(member, json)` pairs in transactions of [`REDIS_BATCH`], [`SYNC_PARALLELISM`] at
+  /// a time. Returns the ids written, the ids that already existed (`IfAbsent` only) and the
+  /// first error; the viewers of a failed transaction are marked dirty again.
+  async fn write_batches(
+    &self,
+    pairs: Vec<((String, String), ViewerId)>,
+    mode: WriteMode,
+  ) -> (Vec<ViewerId>, Vec<ViewerId>, Option<Error>) {
+    let mut chunks = Vec::new();
+    let mut rest = pairs;
     while !rest.is_empty() {
-      let (chunk, tail) = rest.split_at(rest.len().min(REDIS_BATCH));
-      let pairs: Vec<(String, String)> = chunk
-        .iter()
-        .map(|(m, j, _)| (m.clone(), j.clone()))
-        .collect();
-      if let Err(err) = self.store().write(&pairs).await {
-        let mut state = self.lock();
-        for (_, _, id) in rest {
-          state.mark_dirty(id);
-        }
-        return Err(err);
-      }
-      written += chunk.len() as u64;
+      let tail = rest.split_off(rest.len().min(REDIS_BATCH));
+      let (pairs, ids): (Vec<(String, String)>, Vec<ViewerId>) = rest.into_iter().unzip();
+      chunks.push((pairs, ids));
       rest = tail;
     }
-    Ok(SyncReport { written })
+    let mut written = Vec::new();
+    let mut conflicts = Vec::new();
+    let mut failed: Vec<ViewerId> = Vec::new();
+    let mut first_error = None;
+    // The ids stay here, not in the tasks: a task that panics still gets its viewers re-marked.
+    let mut running: HashMap<tokio::task::Id, Vec<ViewerId>> = HashMap::new();
+    let mut writes = tokio::task::JoinSet::new();
+    let mut chunks = chunks.into_iter();
+    loop {
+      while writes.len() < SYNC_PARALLELISM {
+        let Some((pairs, ids)) = chunks.next() else {
+          break;
+        };
+        let connection = self.connection.clone();
+        let prefix = self.config.prefix.clone();
+        let handle = writes.spawn(async move {
+          let store = ViewerStatsStore::new(&connection, &prefix);
+          match mode {
+            WriteMode::Overwrite => store.write(&pairs).await.map(|()| Vec::new()),
+            WriteMode::IfAbsent => store.write_new(&pairs).await,
+          }
+        });
+        running.insert(handle.id(), ids);
+      }
+      let Some(joined) = writes.join_next_with_id().await else {
+        break;
+      };
+      let (task, outcome) = match joined {
+        Ok((task, outcome)) => (task, outcome),
+        Err(join_error) => (
+          join_error.id(),
+          Err(Error::new(ErrorCode::Internal, join_error.to_string())),
+        ),
+      };
+      let ids = running.remove(&task).unwrap_or_default();
+      match outcome {
+        Ok(existing) => {
+          let mut existing = existing.into_iter().peekable();
+          for (i, id) in ids.into_iter().enumerate() {
+            if existing.peek() == Some(&i) {
+              existing.next();
+              conflicts.push(id);
+            } else {
+              written.push(id);
+            }
+          }
+        }
+        Err(err) => {
+          failed.extend(ids);
+          first_error.get_or_insert(err);
+        }
+      }
+    }
+    if first_error.is_some() {
+      let mut state = self.lock();
+      for id in &failed {
+        state.mark_dirty(id);
+      }
+    }
+    (written, conflicts, first_error)
   }
 
   /// Entries created while Redis was unreachable: put what Redis holds in front of them.
-  async fn merge_unverified(&self, ids: &[ViewerId]) -> Result<Vec<(String, String, ViewerId)>> {
+  async fn merge_unverified(&self, ids: &[ViewerId]) -> Result<Vec<((String, String), ViewerId)>> {
     let members: Vec<String> = ids.iter().map(ViewerId::member).collect();
     let mut stored = Vec::with_capacity(ids.len());
     for chunk in members.chunks(REDIS_BATCH) {
@@ -453,7 +617,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
         entry.stats.prepend(older);
       }
       entry.unverified = false;
-      out.push((member, entry.stats.to_json(), id.clone()));
+      out.push(((member, entry.stats.to_json()), id.clone()));
     }
     Ok(out)
   }
@@ -486,6 +650,9 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     let _pass = self.process_lock.lock().await;
     let started = Instant::now();
     let result = self.process_locked().await;
+    if matches!(&result, Ok(report) if report.scanned >= super::memory::LARGE_BATCH) {
+      super::memory::release_free_memory();
+    }
     self
       .last_process_ms
       .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
@@ -508,6 +675,13 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
         }
       };
       report.scanned = members.len() as u64;
+      self.lock().known = Some(
+        members
+          .iter()
+          .filter_map(|m| parse_viewer_stats_key(m))
+          .map(|(session, video)| member_hash(session, video))
+          .collect(),
+      );
       let mut claims = Vec::new();
       for chunk in members.chunks(REDIS_BATCH) {
         claims.extend(self.claim_expired(chunk, now, &mut report).await?);
@@ -748,6 +922,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
           let mut state = self.lock();
           for id in chunk {
             state.in_flight.remove(id);
+            state.forget_member(id);
           }
         }
         Err(err) => {
@@ -761,12 +936,29 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     }
   }
 
+  /// Lists the viewers in Redis once, so that new viewers need no `GET`. Spawn it at start;
+  /// until it succeeds (or a processing pass lists them) cache misses read Redis.
+  pub async fn load_known_members(self: Arc<Self>) {
+    let Ok(members) = self.store().members().await else {
+      return;
+    };
+    let known = members
+      .iter()
+      .filter_map(|m| parse_viewer_stats_key(m))
+      .map(|(session, video)| member_hash(session, video))
+      .collect();
+    let mut state = self.lock();
+    if state.known.is_none() {
+      state.known = Some(known);
+    }
+  }
+
   /// Health snapshot.
   pub fn health(&self) -> StatsHealth {
     let state = self.lock();
     StatsHealth {
       cached_viewers: state.cache.len() as u64,
-      pending_writes: state.cache.values().filter(|e| e.dirty).count() as u64,
+      pending_writes: state.dirty_count as u64,
       in_flight: state.in_flight.len() as u64,
       last_sync_ms: self.last_sync_ms.load(Ordering::Relaxed),
       last_process_ms: self.last_process_ms.load(Ordering::Relaxed),
@@ -814,9 +1006,12 @@ fn record_of(claim: &Claim) -> ViewerRecord {
     session_id: claim.id.session_id.to_string(),
     first_updated: stats.first_updated,
     last_updated: stats.last_updated,
-    watch_sections: stats.watch_sections.clone(),
+    watch_sections: stats.watch_sections.as_slice().to_vec(),
     watch_time: stats.watch_time(),
-    country: stats.location.country.clone(),
-    subdivision_name: stats.location.subdivision_name.clone(),
+    country: stats.location.as_ref().and_then(|l| l.country.clone()),
+    subdivision_name: stats
+      .location
+      .as_ref()
+      .and_then(|l| l.subdivision_name.clone()),
   }
 }

@@ -96,6 +96,38 @@ impl<'a> ViewerStatsStore<'a> {
       .await
   }
 
+  /// Writes viewers believed new: one `MULTI { SADD set members..., SET key json NX ... }`.
+  /// Returns the indices of the viewers whose key already existed (not written: merge them).
+  pub async fn write_new(&self, viewers: &[(String, String)]) -> Result<Vec<usize>> {
+    if viewers.is_empty() {
+      return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    let sadd = pipe.cmd("SADD").arg(self.key(VIEWER_STATS_SET));
+    for (member, _) in viewers {
+      sadd.arg(member);
+    }
+    sadd.ignore();
+    for (member, json) in viewers {
+      pipe.cmd("SET").arg(self.key(member)).arg(json).arg("NX");
+    }
+    let replies: Vec<Option<String>> = self
+      .conn
+      .run("Cannot write viewers into Redis", |mut c| async move {
+        pipe.query_async(&mut c).await
+      })
+      .await?;
+    Ok(
+      replies
+        .iter()
+        .enumerate()
+        .filter(|(_, reply)| reply.is_none())
+        .map(|(i, _)| i)
+        .collect(),
+    )
+  }
+
   /// Deletes viewers atomically: one `MULTI { SREM set members..., DEL keys... }`.
   pub async fn delete(&self, members: &[&str]) -> Result<()> {
     if members.is_empty() {

@@ -1,0 +1,206 @@
+#!/usr/bin/env node
+// `npm run bench`: the addon against a JavaScript baseline of PeerTube's algorithm (and a
+// "best JS" sync), in the same run, on the same private redis-server. Prints a table of medians
+// and ratios and writes it to bench/results.md.
+//   BENCH_SIZES=10000,100000 BENCH_REPS=3 npm run bench
+const { execFileSync, spawnSync } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const Redis = require('ioredis')
+const { VideoViewerStats, VideoViewerCounters } = require('../index.js')
+const { PeerTubeViewerStats, BestJsViewerStats, PeerTubeViewerCounters } = require('./baseline-peertube')
+const { viewers, HEARTBEATS } = require('./workload')
+const { startRedis } = require('../__test__/helpers/redis-server')
+
+const SIZES = (process.env.BENCH_SIZES || '10000,100000').split(',').map(Number)
+const REPS = Math.max(3, Number(process.env.BENCH_REPS || 3))
+const JOINS = Number(process.env.BENCH_JOINS || 100_000)
+
+const now = () => process.hrtime.bigint()
+const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+let uniq = 0
+const host = (name) => `bench-${name}-${process.pid}-${++uniq}`
+
+function peertubeRedis(port) {
+  // PeerTube's ioredis options (lib/redis.ts) with enableAutoPipelining.
+  return new Redis({ host: '127.0.0.1', port, connectionName: 'PeerTube', connectTimeout: 20000, showFriendlyErrorStack: true, enableAutoPipelining: true })
+}
+
+/** One repetition of the viewer stats pipeline for one engine; returns µs per operation. */
+async function statsPipeline(kind, n, port, redis) {
+  const list = viewers(n)
+  const webserverHost = host(kind)
+  let engine
+  if (kind === 'addon') {
+    engine = new VideoViewerStats({ redis: { hostname: '127.0.0.1', port }, webserverHost, geoIp: null, autoStart: false, viewerStatsLifetime: '1 hour', saveViewerStats: async () => {} })
+  } else {
+    engine = new PeerTubeViewerStats({ redis, prefix: `redis-${webserverHost}-`, lifetimeMs: 3_600_000, saveViewerStats: async () => {} })
+  }
+  // 1. Burst of new viewers, one call in flight.
+  let t = now()
+  for (const v of list) await engine.addLocalViewer({ video: v.video, currentTime: HEARTBEATS[0], ip: v.ip, sessionId: v.sessionId })
+  const burst = (ms(t) * 1000) / n
+  // 2. Heartbeats of cached viewers.
+  t = now()
+  for (const currentTime of HEARTBEATS.slice(1)) {
+    for (const v of list) await engine.addLocalViewer({ video: v.video, currentTime, ip: v.ip, sessionId: v.sessionId })
+  }
+  const cached = (ms(t) * 1000) / (n * (HEARTBEATS.length - 1))
+  // 3. Sync of N pending viewers.
+  t = now()
+  await engine.syncRedisWrites()
+  const sync = (ms(t) * 1000) / n
+  if (kind === 'addon') await engine.close()
+  // 4. Processing of N expired viewers by a new process (cold cache), trivial host callback.
+  let persisted = 0
+  const save = async () => {
+    persisted++
+  }
+  await new Promise((r) => setTimeout(r, 5))
+  let cold
+  if (kind === 'addon') {
+    cold = new VideoViewerStats({ redis: { hostname: '127.0.0.1', port }, webserverHost, geoIp: null, autoStart: false, viewerStatsLifetime: 1, saveViewerStats: save })
+  } else {
+    cold = new PeerTubeViewerStats({ redis, prefix: `redis-${webserverHost}-`, lifetimeMs: 1, saveViewerStats: save })
+  }
+  t = now()
+  await cold.processViewerStats()
+  const processUs = (ms(t) * 1000) / n
+  if (kind === 'addon') await cold.close()
+  if (persisted !== n) throw new Error(`${kind}: persisted ${persisted} of ${n} viewers`)
+  const left = await redis.scard(`redis-${webserverHost}-local-video-viewer-stats-keys`)
+  if (left !== 0) throw new Error(`${kind}: ${left} viewers left in Redis after processing`)
+  return { burst, cached, sync, process: processUs }
+}
+
+/** The best-JS sync alone, on the same N pending viewers. */
+async function bestJsSync(n, redis) {
+  const list = viewers(n)
+  const webserverHost = host('bestjs')
+  const engine = new BestJsViewerStats({ redis, prefix: `redis-${webserverHost}-`, lifetimeMs: 3_600_000, saveViewerStats: async () => {} })
+  const nowMs = Date.now()
+  for (const v of list) {
+    const stats = { firstUpdated: nowMs, lastUpdated: nowMs, watchSections: [{ start: 0, end: 45 }], watchTime: 45, country: null, subdivisionName: null, videoId: v.video.id }
+    engine.setLocalVideoViewer(v.sessionId, v.video.id, stats)
+  }
+  const t = now()
+  await engine.syncRedisWrites()
+  const us = (ms(t) * 1000) / n
+  const stored = await redis.scard(`redis-${webserverHost}-local-video-viewer-stats-keys`)
+  if (stored !== n) throw new Error(`best JS stored ${stored} of ${n}`)
+  return us
+}
+
+/** N joins on one video through the counters; ms in total. */
+async function joins(kind, n) {
+  const video = { id: 1, uuid: 'eeeeeeee-0000-4000-8000-000000000001', remote: false }
+  let notifications = 0
+  const options = { lifetimeMs: 120_000, federationV2: true, notifyClients: () => notifications++, sendView: async () => {} }
+  const engine =
+    kind === 'addon'
+      ? new VideoViewerCounters({ viewerCounterLifetime: '2 minutes', viewersFederationV2: true, autoStart: false, loadVideo: async () => null, notifyClients: options.notifyClients, sendView: options.sendView })
+      : new PeerTubeViewerCounters(options)
+  const t = now()
+  for (let i = 0; i < n; i++) await engine.addLocalViewer({ video, sessionId: `j${i}` })
+  const total = ms(t)
+  if (engine.getTotalViewersOf(video) !== n) throw new Error(`${kind}: ${engine.getTotalViewersOf(video)} viewers`)
+  if (kind === 'addon') await engine.close()
+  return total
+}
+
+function memory(kind, n, port) {
+  const out = execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, 'memory.js'), kind, String(n), String(port)], { encoding: 'utf8' })
+  return JSON.parse(out.trim().split('\n').pop())
+}
+
+const fmt = (x, digits = 1) => (x >= 100 ? x.toFixed(0) : x.toFixed(digits))
+
+async function main() {
+  const redisVersion = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim().split(' ')[2]
+  const server = await startRedis()
+  const redis = peertubeRedis(server.port)
+  const rows = []
+  const started = Date.now()
+  try {
+    for (const n of SIZES) {
+      const samples = { addon: [], peertube: [], best: [] }
+      for (let rep = 0; rep < REPS; rep++) {
+        // Alternate the order so neither side always runs on a warmer machine.
+        const order = rep % 2 ? ['peertube', 'addon'] : ['addon', 'peertube']
+        for (const kind of order) {
+          samples[kind].push(await statsPipeline(kind, n, server.port, redis))
+          await redis.flushall()
+        }
+        samples.best.push(await bestJsSync(n, redis))
+        await redis.flushall()
+        process.stderr.write(`N=${n} rep ${rep + 1}/${REPS} done (${Math.round((Date.now() - started) / 1000)} s)\n`)
+      }
+      const m = (kind, field) => median(samples[kind].map((s) => s[field]))
+      rows.push({ figure: 'heartbeat, cached viewer (µs/call)', n, peertube: m('peertube', 'cached'), addon: m('addon', 'cached'), target: 1.5 })
+      rows.push({ figure: 'heartbeat, burst of new viewers, 1 in flight (µs/call)', n, peertube: m('peertube', 'burst'), addon: m('addon', 'burst'), target: 10 })
+      rows.push({ figure: 'sync of N pending viewers (µs/viewer)', n, peertube: m('peertube', 'sync'), best: median(samples.best), addon: m('addon', 'sync'), target: 50, targetBest: 3 })
+      rows.push({ figure: 'process N expired viewers, cold cache (µs/viewer)', n, peertube: m('peertube', 'process'), addon: m('addon', 'process'), target: 30 })
+    }
+    const memN = Math.max(...SIZES)
+    const mem = { addon: [], peertube: [] }
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const kind of ['addon', 'peertube']) mem[kind].push(memory(kind, memN, server.port))
+      await redis.flushall()
+    }
+    const mm = (kind, field) => median(mem[kind].map((s) => s[field]))
+    rows.push({ figure: 'memory per cached viewer, RSS delta (bytes)', n: memN, peertube: mm('peertube', 'rssPerViewer'), addon: mm('addon', 'rssPerViewer'), target: null, absolute: 150 })
+    rows.push({ figure: 'memory per cached viewer, V8 heap delta (bytes)', n: memN, peertube: mm('peertube', 'heapPerViewer'), addon: mm('addon', 'heapPerViewer'), target: null })
+    const joinSamples = { addon: [], peertube: [] }
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const kind of rep % 2 ? ['peertube', 'addon'] : ['addon', 'peertube']) joinSamples[kind].push(await joins(kind, JOINS))
+    }
+    rows.push({ figure: `${JOINS} viewers joining one video, counters (ms total)`, n: JOINS, peertube: median(joinSamples.peertube), addon: median(joinSamples.addon), target: 100 })
+  } finally {
+    redis.disconnect()
+    await server.stop()
+  }
+
+  const header = '| figure | N | PeerTube JS | best JS | addon | PeerTube / addon | best JS / addon | target | met |'
+  const lines = [header, '|---|---:|---:|---:|---:|---:|---:|---|---|']
+  for (const r of rows) {
+    const ratio = r.peertube / r.addon
+    const ratioBest = r.best ? r.best / r.addon : null
+    let target = ''
+    let met = ''
+    if (r.absolute) {
+      target = `addon <= ${r.absolute} B`
+      met = r.addon <= r.absolute ? 'yes' : 'NO'
+    } else if (r.target) {
+      target = `>= ${r.target}x` + (r.targetBest ? `, >= ${r.targetBest}x best JS` : '')
+      met = ratio >= r.target && (!r.targetBest || ratioBest >= r.targetBest) ? 'yes' : 'NO'
+    }
+    lines.push(`| ${r.figure} | ${r.n} | ${fmt(r.peertube)} | ${r.best ? fmt(r.best) : ''} | ${fmt(r.addon, 2)} | ${ratio.toFixed(1)}x | ${ratioBest ? ratioBest.toFixed(1) + 'x' : ''} | ${target} | ${met} |`)
+  }
+  const table = lines.join('\n')
+  const seconds = Math.round((Date.now() - started) / 1000)
+  const doc = [
+    '# Benchmark results',
+    '',
+    `Command: \`npm run bench\` (sizes ${SIZES.join(', ')}, ${REPS} repetitions, medians). Run on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}, redis-server ${redisVersion} (private, loopback), ${seconds} s.`,
+    '',
+    'Workload: N viewers with 32-hex session ids over 100 videos, 10 heartbeats each (currentTime 0, 5, ... 45), GeoIP off.',
+    '"PeerTube JS" reproduces PeerTube 6.1\'s algorithm on ioredis 5 with PeerTube\'s options (enableAutoPipelining); "best JS" syncs with one SADD + one MSET per 1000 viewers.',
+    'Times are per call / per viewer (lower is better) except the joins (total); ratios are baseline / addon (higher is better). Memory is measured in a separate process per engine.',
+    '',
+    table,
+    '',
+  ].join('\n')
+  fs.writeFileSync(path.join(__dirname, 'results.md'), doc)
+  console.log('\n' + table + '\n\nWritten to bench/results.md')
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

@@ -1,0 +1,140 @@
+//! A viewer identity stored compactly: lowercase 32-hex ids (and the IP-hash prefix form) or
+//! canonical lowercase UUIDs pack into 16 bytes inline; anything else keeps its text. Packing is
+//! canonical, so two keys are equal exactly when their texts are.
+
+use std::fmt;
+
+/// A validated session id or viewer identity.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum SessionKey {
+  /// 32 lowercase hex digits.
+  Hex32([u8; 16]),
+  /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lowercase hex.
+  Uuid([u8; 16]),
+  /// Any other text.
+  Text(Box<str>),
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+  match c {
+    b'0'..=b'9' => Some(c - b'0'),
+    b'a'..=b'f' => Some(c - b'a' + 10),
+    _ => None,
+  }
+}
+
+fn pack(hex: impl Iterator<Item = u8>) -> Option<[u8; 16]> {
+  let mut out = [0u8; 16];
+  let mut count = 0;
+  for (i, c) in hex.enumerate() {
+    if i >= 32 {
+      return None;
+    }
+    let v = hex_value(c)?;
+    out[i / 2] |= if i % 2 == 0 { v << 4 } else { v };
+    count += 1;
+  }
+  (count == 32).then_some(out)
+}
+
+impl From<&str> for SessionKey {
+  fn from(text: &str) -> Self {
+    let b = text.as_bytes();
+    if b.len() == 32 {
+      if let Some(bytes) = pack(b.iter().copied()) {
+        return SessionKey::Hex32(bytes);
+      }
+    }
+    if b.len() == 36 && b[8] == b'-' && b[13] == b'-' && b[18] == b'-' && b[23] == b'-' {
+      let digits = b
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| ![8, 13, 18, 23].contains(i))
+        .map(|(_, c)| *c);
+      if let Some(bytes) = pack(digits) {
+        return SessionKey::Uuid(bytes);
+      }
+    }
+    SessionKey::Text(text.into())
+  }
+}
+
+impl From<String> for SessionKey {
+  fn from(text: String) -> Self {
+    SessionKey::from(text.as_str())
+  }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+impl fmt::Display for SessionKey {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let write_hex = |f: &mut fmt::Formatter<'_>, bytes: &[u8]| -> fmt::Result {
+      let mut buf = [0u8; 32];
+      for (i, byte) in bytes.iter().enumerate() {
+        buf[2 * i] = HEX[usize::from(byte >> 4)];
+        buf[2 * i + 1] = HEX[usize::from(byte & 15)];
+      }
+      f.write_str(std::str::from_utf8(&buf[..bytes.len() * 2]).map_err(|_| fmt::Error)?)
+    };
+    match self {
+      SessionKey::Hex32(bytes) => write_hex(f, bytes),
+      SessionKey::Uuid(bytes) => {
+        write_hex(f, &bytes[0..4])?;
+        f.write_str("-")?;
+        write_hex(f, &bytes[4..6])?;
+        f.write_str("-")?;
+        write_hex(f, &bytes[6..8])?;
+        f.write_str("-")?;
+        write_hex(f, &bytes[8..10])?;
+        f.write_str("-")?;
+        write_hex(f, &bytes[10..16])
+      }
+      SessionKey::Text(text) => f.write_str(text),
+    }
+  }
+}
+
+impl fmt::Debug for SessionKey {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(f, "{self}")
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use proptest::prelude::*;
+
+  #[test]
+  fn packs_hex_and_uuids_and_keeps_other_text() {
+    assert_eq!(std::mem::size_of::<SessionKey>(), 24);
+    let hex = "0123456789abcdef0123456789abcdef";
+    assert!(matches!(SessionKey::from(hex), SessionKey::Hex32(_)));
+    let uuid = "f47ac10b-58cc-4372-a567-0e02b2c3d479";
+    assert!(matches!(SessionKey::from(uuid), SessionKey::Uuid(_)));
+    for other in [
+      "0123456789ABCDEF0123456789ABCDEF",
+      "abc",
+      "f47ac10b58cc-4372-a567-0e02b2c3d4790",
+      "session-1",
+    ] {
+      assert!(
+        matches!(SessionKey::from(other), SessionKey::Text(_)),
+        "{other}"
+      );
+    }
+    for text in [hex, uuid, "abc", "A-b-C"] {
+      assert_eq!(SessionKey::from(text).to_string(), text);
+    }
+  }
+
+  proptest! {
+    #[test]
+    fn round_trips_and_equality_follows_the_text(a in "[0-9a-fA-F-]{1,40}", b in "[0-9a-f]{32}") {
+      prop_assert_eq!(SessionKey::from(a.as_str()).to_string(), a.clone());
+      prop_assert_eq!(SessionKey::from(b.as_str()).to_string(), b.clone());
+      prop_assert_eq!(SessionKey::from(a.as_str()) == SessionKey::from(b.as_str()), a == b);
+    }
+  }
+}
