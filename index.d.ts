@@ -413,6 +413,12 @@ export declare class VideoViewsManager {
   close(): Promise<void>
 }
 
+/**
+ * Native memory in use in this process: what the engines hold outside the V8 heap (plus any
+ * other native allocation). `process.memoryUsage()` does not show it except through `rss`.
+ */
+export declare function getNativeMemory(): NativeMemory
+
 /** Health of the three engines. */
 export interface ManagerInternalStats {
   /** Viewer stats held in memory. */
@@ -435,6 +441,12 @@ export interface ManagerInternalStats {
   redisErrors: number
   /** Host callback failures since start. */
   callbackErrors: number
+}
+
+/** Native (C heap) memory of the process. */
+export interface NativeMemory {
+  /** Bytes of the C heap in use (glibc `mallinfo2`), or `null` where the C library cannot tell. */
+  heapInUse?: number
 }
 
 /** Health figures of the counters. */

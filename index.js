@@ -839,3 +839,4 @@ module.exports.VideoViewerCounters = nativeBinding.VideoViewerCounters
 module.exports.VideoViewerStats = nativeBinding.VideoViewerStats
 module.exports.VideoViews = nativeBinding.VideoViews
 module.exports.VideoViewsManager = nativeBinding.VideoViewsManager
+module.exports.getNativeMemory = nativeBinding.getNativeMemory

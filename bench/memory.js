@@ -3,7 +3,7 @@
 // Each viewer gets the workload's heartbeats (one section [0, 45]); pending writes are synced so
 // only the cache remains; then the RSS and V8 heap deltas are divided by N.
 const Redis = require('ioredis')
-const { VideoViewerStats } = require('../index.js')
+const { VideoViewerStats, getNativeMemory } = require('../index.js')
 const { BestJsViewerStats } = require('./baseline-peertube')
 const { viewers } = require('./workload')
 
@@ -33,6 +33,7 @@ async function main() {
   await engine.syncRedisWrites()
   await settle()
   const before = process.memoryUsage()
+  const nativeBefore = getNativeMemory().heapInUse ?? 0
   for (const v of list) {
     await engine.addLocalViewer({ video: v.video, currentTime: 0, ip: v.ip, sessionId: v.sessionId })
     await engine.addLocalViewer({ video: v.video, currentTime: 45, ip: v.ip, sessionId: v.sessionId })
@@ -40,10 +41,18 @@ async function main() {
   await engine.syncRedisWrites()
   await settle()
   const after = process.memoryUsage()
+  const nativeAfter = getNativeMemory().heapInUse ?? 0
+  // The workload itself must stay alive until here, or its collection shows as a negative delta.
+  if (list.length !== n) throw new Error('workload changed')
+  const heapPerViewer = (after.heapUsed - before.heapUsed) / n
+  const nativePerViewer = (nativeAfter - nativeBefore) / n
   const result = {
+    // Live bytes: V8 heap plus C heap in use (glibc mallinfo2), exact whatever the allocator
+    // keeps around; RSS also counts freed-but-kept pages and is given for reference.
+    livePerViewer: heapPerViewer + nativePerViewer,
+    heapPerViewer,
+    nativePerViewer,
     rssPerViewer: (after.rss - before.rss) / n,
-    heapPerViewer: (after.heapUsed - before.heapUsed) / n,
-    externalPerViewer: (after.external - before.external) / n,
   }
   process.stdout.write(JSON.stringify(result) + '\n')
   if (engine.close) await engine.close()

@@ -33,7 +33,7 @@ function peertubeRedis(port) {
 }
 
 /** One repetition of the viewer stats pipeline for one engine; returns µs per operation. */
-async function statsPipeline(kind, n, port, redis) {
+async function statsPipeline(kind, n, port, redis, processConcurrency) {
   const list = viewers(n)
   const webserverHost = host(kind)
   let engine
@@ -65,7 +65,7 @@ async function statsPipeline(kind, n, port, redis) {
   await new Promise((r) => setTimeout(r, 5))
   let cold
   if (kind === 'addon') {
-    cold = new VideoViewerStats({ redis: { hostname: '127.0.0.1', port }, webserverHost, geoIp: null, autoStart: false, viewerStatsLifetime: 1, saveViewerStats: save })
+    cold = new VideoViewerStats({ redis: { hostname: '127.0.0.1', port }, webserverHost, geoIp: null, autoStart: false, viewerStatsLifetime: 1, saveViewerStats: save, ...(processConcurrency ? { processConcurrency } : {}) })
   } else {
     cold = new PeerTubeViewerStats({ redis, prefix: `redis-${webserverHost}-`, lifetimeMs: 1, saveViewerStats: save })
   }
@@ -119,7 +119,7 @@ function memory(kind, n, port) {
   return JSON.parse(out.trim().split('\n').pop())
 }
 
-const fmt = (x, digits = 1) => (x >= 100 ? x.toFixed(0) : x.toFixed(digits))
+const fmt = (x, digits = 1) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(digits))
 
 async function main() {
   const redisVersion = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim().split(' ')[2]
@@ -129,7 +129,7 @@ async function main() {
   const started = Date.now()
   try {
     for (const n of SIZES) {
-      const samples = { addon: [], peertube: [], best: [] }
+      const samples = { addon: [], peertube: [], best: [], wide: [] }
       for (let rep = 0; rep < REPS; rep++) {
         // Alternate the order so neither side always runs on a warmer machine.
         const order = rep % 2 ? ['peertube', 'addon'] : ['addon', 'peertube']
@@ -139,6 +139,9 @@ async function main() {
         }
         samples.best.push(await bestJsSync(n, redis))
         await redis.flushall()
+        // The same pipeline with 128 saveViewerStats calls in flight (default 8).
+        samples.wide.push(await statsPipeline('addon', n, server.port, redis, 128))
+        await redis.flushall()
         process.stderr.write(`N=${n} rep ${rep + 1}/${REPS} done (${Math.round((Date.now() - started) / 1000)} s)\n`)
       }
       const m = (kind, field) => median(samples[kind].map((s) => s[field]))
@@ -146,6 +149,7 @@ async function main() {
       rows.push({ figure: 'heartbeat, burst of new viewers, 1 in flight (µs/call)', n, peertube: m('peertube', 'burst'), addon: m('addon', 'burst'), target: 10 })
       rows.push({ figure: 'sync of N pending viewers (µs/viewer)', n, peertube: m('peertube', 'sync'), best: median(samples.best), addon: m('addon', 'sync'), target: 50, targetBest: 3 })
       rows.push({ figure: 'process N expired viewers, cold cache (µs/viewer)', n, peertube: m('peertube', 'process'), addon: m('addon', 'process'), target: 30 })
+      rows.push({ figure: 'same, processConcurrency 128 (default 8)', n, peertube: m('peertube', 'process'), addon: median(samples.wide.map((s) => s.process)), target: 30 })
     }
     const memN = Math.max(...SIZES)
     const mem = { addon: [], peertube: [] }
@@ -154,8 +158,9 @@ async function main() {
       await redis.flushall()
     }
     const mm = (kind, field) => median(mem[kind].map((s) => s[field]))
-    rows.push({ figure: 'memory per cached viewer, RSS delta (bytes)', n: memN, peertube: mm('peertube', 'rssPerViewer'), addon: mm('addon', 'rssPerViewer'), target: null, absolute: 150 })
+    rows.push({ figure: 'memory per cached viewer, live bytes: V8 heap + C heap (bytes)', n: memN, peertube: mm('peertube', 'livePerViewer'), addon: mm('addon', 'livePerViewer'), target: null, absolute: 150 })
     rows.push({ figure: 'memory per cached viewer, V8 heap delta (bytes)', n: memN, peertube: mm('peertube', 'heapPerViewer'), addon: mm('addon', 'heapPerViewer'), target: null })
+    rows.push({ figure: 'memory per cached viewer, RSS delta (bytes)', n: memN, peertube: mm('peertube', 'rssPerViewer'), addon: mm('addon', 'rssPerViewer'), target: null })
     const joinSamples = { addon: [], peertube: [] }
     for (let rep = 0; rep < REPS; rep++) {
       for (const kind of rep % 2 ? ['peertube', 'addon'] : ['addon', 'peertube']) joinSamples[kind].push(await joins(kind, JOINS))
@@ -173,6 +178,7 @@ async function main() {
     const ratioBest = r.best ? r.best / r.addon : null
     let target = ''
     let met = ''
+    const ratioText = r.addon > 0 && r.peertube > 0 ? `${ratio.toFixed(1)}x` : 'n/a'
     if (r.absolute) {
       target = `addon <= ${r.absolute} B`
       met = r.addon <= r.absolute ? 'yes' : 'NO'
@@ -180,7 +186,7 @@ async function main() {
       target = `>= ${r.target}x` + (r.targetBest ? `, >= ${r.targetBest}x best JS` : '')
       met = ratio >= r.target && (!r.targetBest || ratioBest >= r.targetBest) ? 'yes' : 'NO'
     }
-    lines.push(`| ${r.figure} | ${r.n} | ${fmt(r.peertube)} | ${r.best ? fmt(r.best) : ''} | ${fmt(r.addon, 2)} | ${ratio.toFixed(1)}x | ${ratioBest ? ratioBest.toFixed(1) + 'x' : ''} | ${target} | ${met} |`)
+    lines.push(`| ${r.figure} | ${r.n} | ${fmt(r.peertube)} | ${r.best ? fmt(r.best) : ''} | ${fmt(r.addon, 2)} | ${ratioText} | ${ratioBest ? ratioBest.toFixed(1) + 'x' : ''} | ${target} | ${met} |`)
   }
   const table = lines.join('\n')
   const seconds = Math.round((Date.now() - started) / 1000)

@@ -1,7 +1,9 @@
 //! The napi binding: every `#[napi]` item lives here. It reads JS input strictly, calls the
 //! engines and turns results and errors into JS values.
 
+pub mod batch;
 pub mod callbacks;
+pub mod diagnostics;
 pub mod errors;
 pub mod js;
 pub mod logger;

@@ -1,6 +1,7 @@
 //! `VideoViewerStats`: the JS class around [`ViewerStatsEngine`].
 
-use super::callbacks::{call_host, host_fn, HostFn, Raw};
+use super::batch::{batch_fn, call_batch, BatchFn};
+use super::callbacks::Raw;
 use super::js::{Builder, Js};
 use super::options::{self, input};
 use super::promise::{ready, rejected, spawn};
@@ -17,15 +18,15 @@ use napi::JsValue;
 use napi_derive::napi;
 use std::sync::Arc;
 
-/// The host side of viewer stats: a JS `saveViewerStats(viewer)` callback.
+/// The host side of viewer stats: a JS `saveViewerStats(viewer)` callback, called through the
+/// batch dispatcher.
 pub struct JsStatsHost {
-  save: HostFn<ViewerRecord>,
+  save: BatchFn<ViewerRecord>,
 }
 
 impl StatsHost for JsStatsHost {
-  async fn save_viewer_stats(&self, record: ViewerRecord) -> Result<()> {
-    call_host(&self.save, "saveViewerStats", record).await?;
-    Ok(())
+  async fn save_viewer_stats(&self, records: Vec<ViewerRecord>) -> Result<Vec<Result<()>>> {
+    call_batch(&self.save, "saveViewerStats", records).await
   }
 }
 
@@ -110,8 +111,14 @@ pub fn build_stats_engine(
     process_concurrency: options::positive_integer(object, "processConcurrency", 8, 1_000)?
       as usize,
   };
-  let save =
-    host_fn(env.raw(), save.raw, record_to_js).map_err(|e| usable("saveViewerStats", e))?;
+  let save = batch_fn(
+    env.raw(),
+    save.raw,
+    "saveViewerStats",
+    config.callback_timeout_ms,
+    record_to_js,
+  )
+  .map_err(|e| usable("saveViewerStats", e))?;
   let geoip = geoip.map(|config| GeoIp::open(&config, shared.logger.clone()));
   Ok(ViewerStatsEngine::new(
     config,

@@ -13,3 +13,18 @@ pub fn release_free_memory() {
     libc::malloc_trim(0);
   }
 }
+
+/// Bytes of the C heap in use (glibc's `mallinfo2().uordblks`): native memory held by the
+/// engines and everything else in the process. `None` where the C library cannot tell.
+pub fn native_heap_in_use() -> Option<u64> {
+  #[cfg(all(target_os = "linux", target_env = "gnu"))]
+  {
+    // SAFETY: mallinfo2 only reads allocator statistics.
+    let info = unsafe { libc::mallinfo2() };
+    Some(info.uordblks as u64 + info.hblkhd as u64)
+  }
+  #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+  {
+    None
+  }
+}

@@ -1,0 +1,227 @@
+//! Host calls in batches: one threadsafe-function call hands a batch of items to a small JS
+//! dispatcher that calls the host function once per item and settles each call on its own
+//! (success, throw, rejection or timeout), then resolves one array of outcomes. One thread hop
+//! per batch instead of one per item; the host still sees one call per item.
+
+use super::callbacks::{HostReturn, Raw};
+use super::js::Builder;
+use crate::error::{Error, ErrorCode, Result};
+use napi::bindgen_prelude::{FnArgs, FromNapiValue, Function, Unknown};
+use napi::sys;
+use napi::threadsafe_function::{ThreadsafeCallContext, ThreadsafeFunction};
+use std::ptr;
+use std::sync::Arc;
+
+/// `(fn, timeoutMs, name) => (items) => Promise<Array<true | error>>`.
+const DISPATCHER: &str = r#"(function (fn, timeoutMs, name) {
+  function failure (err, what) {
+    return err === undefined || err === null || err === true ? new Error(name + ' ' + what) : err
+  }
+  return function (items) {
+    return new Promise(function (resolve) {
+      var outcomes = new Array(items.length)
+      var remaining = items.length
+      var done = false
+      if (remaining === 0) return resolve(outcomes)
+      // One deadline for the batch: every item not settled by then counts as timed out.
+      var timer = setTimeout(function () {
+        if (done) return
+        done = true
+        for (var i = 0; i < outcomes.length; i++) {
+          if (outcomes[i] === undefined) outcomes[i] = new Error(name + ' did not settle within ' + timeoutMs + ' ms')
+        }
+        resolve(outcomes)
+      }, timeoutMs)
+      if (timer && typeof timer.unref === 'function') timer.unref()
+      function settle (i, outcome) {
+        if (done || outcomes[i] !== undefined) return
+        outcomes[i] = outcome
+        if (--remaining === 0) {
+          done = true
+          clearTimeout(timer)
+          resolve(outcomes)
+        }
+      }
+      items.forEach(function (item, i) {
+        try {
+          var returned = fn(item)
+          if (returned !== null && (typeof returned === 'object' || typeof returned === 'function') && typeof returned.then === 'function') {
+            returned.then(function () { settle(i, true) }, function (err) { settle(i, failure(err, 'rejected')) })
+          } else {
+            settle(i, true)
+          }
+        } catch (err) {
+          settle(i, failure(err, 'threw'))
+        }
+      })
+    })
+  }
+})"#;
+
+/// The settled outcomes of one batch: `None` for success, the original JS error otherwise.
+pub struct BatchOutcome(Vec<Option<napi::Error>>);
+
+impl FromNapiValue for BatchOutcome {
+  unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+    let mut len = 0u32;
+    // SAFETY: called by napi on the JS thread; the dispatcher resolves an array.
+    let status = unsafe { sys::napi_get_array_length(env, value, &mut len) };
+    if status != sys::Status::napi_ok {
+      return Err(napi::Error::from_reason(
+        "batch dispatcher did not resolve an array",
+      ));
+    }
+    let mut outcomes = Vec::with_capacity(len as usize);
+    for i in 0..len {
+      let mut item = ptr::null_mut();
+      // SAFETY: index within length of a plain array built by the dispatcher.
+      let status = unsafe { sys::napi_get_element(env, value, i, &mut item) };
+      let mut ok = false;
+      let is_true = status == sys::Status::napi_ok
+        // SAFETY: a live value; a non-boolean makes napi return an error status.
+        && unsafe { sys::napi_get_value_bool(env, item, &mut ok) } == sys::Status::napi_ok
+        && ok;
+      outcomes.push(if is_true {
+        None
+      } else {
+        // SAFETY: `item` is a live value of this env (the rejection reason).
+        Some(napi::Error::from(unsafe {
+          Unknown::from_raw_unchecked(env, item)
+        }))
+      });
+    }
+    Ok(BatchOutcome(outcomes))
+  }
+}
+
+/// A batched host callback taking `Vec<T>`.
+pub type BatchFn<T> =
+  ThreadsafeFunction<Vec<T>, HostReturn<BatchOutcome>, FnArgs<(Raw,)>, napi::Status, false, true>;
+
+fn check(status: sys::napi_status, what: &str) -> napi::Result<()> {
+  if status == sys::Status::napi_ok {
+    Ok(())
+  } else {
+    Err(napi::Error::from_reason(format!(
+      "cannot {what} (napi status {status})"
+    )))
+  }
+}
+
+/// Wraps the host function `func` in the dispatcher; `build` turns one item into its JS value.
+pub fn batch_fn<T: 'static>(
+  env: sys::napi_env,
+  func: sys::napi_value,
+  name: &str,
+  timeout_ms: u64,
+  mut build: impl FnMut(sys::napi_env, T) -> Result<sys::napi_value> + 'static,
+) -> napi::Result<BatchFn<T>> {
+  let b = Builder::new(env);
+  let internal = |e: Error| napi::Error::from_reason(e.message);
+  let source = b.string(DISPATCHER).map_err(internal)?;
+  let mut factory = ptr::null_mut();
+  // SAFETY: live env; the script is a constant function expression.
+  check(
+    unsafe { sys::napi_run_script(env, source, &mut factory) },
+    "compile the batch dispatcher",
+  )?;
+  let args = [
+    func,
+    b.number(timeout_ms as f64).map_err(internal)?,
+    b.string(name).map_err(internal)?,
+  ];
+  let recv = b.undefined().map_err(internal)?;
+  let mut dispatcher = ptr::null_mut();
+  // SAFETY: `factory` is the function compiled above; it only builds a closure.
+  check(
+    unsafe {
+      sys::napi_call_function(
+        env,
+        recv,
+        factory,
+        args.len(),
+        args.as_ptr(),
+        &mut dispatcher,
+      )
+    },
+    "create the batch dispatcher",
+  )?;
+  // SAFETY: `dispatcher` is the live function just returned.
+  let function: Function<'_, FnArgs<(Raw,)>, HostReturn<BatchOutcome>> =
+    unsafe { Function::from_napi_value(env, dispatcher)? };
+  function
+    .build_threadsafe_function::<Vec<T>>()
+    .weak::<true>()
+    .callee_handled::<false>()
+    .build_callback(move |ctx: ThreadsafeCallContext<Vec<T>>| {
+      let env = ctx.env.raw();
+      let b = Builder::new(env);
+      let array = b
+        .array(ctx.value.len())
+        .map_err(|e| napi::Error::from_reason(e.message))?;
+      for (i, item) in ctx.value.into_iter().enumerate() {
+        let value = build(env, item)
+          .or_else(|_| b.undefined())
+          .map_err(|e| napi::Error::from_reason(e.message))?;
+        b.set_element(array, i as u32, value)
+          .map_err(|e| napi::Error::from_reason(e.message))?;
+      }
+      Ok(FnArgs {
+        data: (Raw(array),),
+      })
+    })
+}
+
+/// Calls the batched host function: one outcome per item, in order. `Err` when the batch
+/// itself could not run (then every item counts as failed).
+pub async fn call_batch<T: 'static + Send>(
+  func: &BatchFn<T>,
+  name: &str,
+  items: Vec<T>,
+) -> Result<Vec<Result<()>>> {
+  let count = items.len();
+  let failed = |e: napi::Error| {
+    Error::new(
+      ErrorCode::CallbackFailed,
+      format!("{name} batch failed: {}", e.reason),
+    )
+    .with_cause(Arc::new(e))
+  };
+  let returned = func.call_async_catch(items).await.map_err(failed)?;
+  let outcome = match returned {
+    HostReturn::Ready(outcome) => outcome,
+    HostReturn::Pending(promise) => promise.await.map_err(failed)?,
+  };
+  if outcome.0.len() != count {
+    return Err(Error::new(
+      ErrorCode::Internal,
+      format!(
+        "{name} batch returned {} outcomes for {count} items",
+        outcome.0.len()
+      ),
+    ));
+  }
+  Ok(
+    outcome
+      .0
+      .into_iter()
+      .map(|err| match err {
+        None => Ok(()),
+        Some(err) => {
+          let reason = if err.reason.is_empty() {
+            "threw or rejected".to_string()
+          } else {
+            err.reason.clone()
+          };
+          Err(
+            Error::new(
+              ErrorCode::CallbackFailed,
+              format!("{name} failed: {reason}"),
+            )
+            .with_cause(Arc::new(err)),
+          )
+        }
+      })
+      .collect(),
+  )
+}
