@@ -336,8 +336,9 @@ describe('processing expired viewers', () => {
 })
 
 describe('interoperability with PeerTube and restarts', () => {
-  test('continues a viewer written by PeerTube (ioredis, PeerTube keys and JSON)', async () => {
-    const { stats, saved, prefix } = makeStats()
+  test('continues a viewer PeerTube wrote before the engine started (rolling upgrade)', async () => {
+    const host = uniqueHost()
+    const prefix = `redis-${host}-`
     const member = 'local-video-viewer-stats-f00dcafe-42'
     const fromPeerTube = {
       firstUpdated: Date.now() - 60_000,
@@ -350,6 +351,7 @@ describe('interoperability with PeerTube and restarts', () => {
     }
     // Exactly what PeerTube's Redis.setLocalVideoViewer does.
     await Promise.all([redis.sadd(`${prefix}${SET}`, member), redis.set(`${prefix}${member}`, JSON.stringify(fromPeerTube))])
+    const { stats, saved } = makeStats({ webserverHost: host })
 
     await stats.addLocalViewer({ video, currentTime: 25, sessionId: 'f00dcafe', ip: '81.2.69.160' })
     expect(await stats.getWatchTime(42, 'f00dcafe')).toBe(25)
@@ -371,6 +373,27 @@ describe('interoperability with PeerTube and restarts', () => {
     expect(saved).toEqual([
       expect.objectContaining({ sessionId: 'f00dcafe', firstUpdated: fromPeerTube.firstUpdated, watchTime: 25, country: 'FR' }),
     ])
+  })
+
+  test('a viewer another process writes after the engine started is merged, not overwritten', async () => {
+    const { stats, prefix } = makeStats()
+    // A pass lists the (empty) viewer set: from now on, unknown viewers are new without a GET.
+    await stats.processViewerStats()
+    const member = 'local-video-viewer-stats-0ther-42'
+    const elsewhere = { firstUpdated: 1000, lastUpdated: Date.now(), watchSections: [{ start: 0, end: 20 }], watchTime: 20, country: null, subdivisionName: null, videoId: 42 }
+    await redis.sadd(`${prefix}${SET}`, member)
+    await redis.set(`${prefix}${member}`, JSON.stringify(elsewhere))
+    // Also a truly new viewer in the same sync: it must still be written.
+    await stats.addLocalViewer({ video, currentTime: 25, sessionId: '0ther', viewEvent: 'seek' })
+    await stats.addLocalViewer({ video, currentTime: 30, sessionId: '0ther' })
+    await stats.addLocalViewer({ video, currentTime: 3, sessionId: 'brand-new' })
+    expect(await stats.syncRedisWrites()).toEqual({ written: 2 })
+    expect(JSON.parse(await redis.get(`${prefix}${member}`))).toMatchObject({
+      firstUpdated: 1000,
+      watchSections: [{ start: 0, end: 20 }, { start: 25, end: 30 }],
+      watchTime: 25,
+    })
+    expect(JSON.parse(await redis.get(`${prefix}local-video-viewer-stats-brand-new-42`)).watchSections).toEqual([{ start: 3, end: 3 }])
   })
 
   test('processes expired viewers that only PeerTube wrote (cold cache)', async () => {

@@ -235,6 +235,45 @@ impl Js {
     String::from_utf8(buf).map_err(|_| Error::invalid_range(field, "must be valid UTF-8"))
   }
 
+  /// Calls `f` with the string value when it is at most `MAX` bytes long, reading it with a
+  /// single napi call into a stack buffer (no allocation). Longer strings are a `RangeError`.
+  pub fn with_short_string<const MAX: usize, T>(
+    self,
+    field: &str,
+    f: impl FnOnce(&str) -> Result<T>,
+  ) -> Result<T> {
+    // MAX + 2 bytes: one more than allowed, plus the NUL napi always writes.
+    let mut buf = [0u8; 258];
+    let capacity = (MAX + 2).min(buf.len());
+    let mut written = 0usize;
+    // SAFETY: `capacity` bytes of `buf` are writable; napi writes at most that, NUL included.
+    let status = unsafe {
+      sys::napi_get_value_string_utf8(
+        self.env,
+        self.raw,
+        buf.as_mut_ptr().cast(),
+        capacity,
+        &mut written,
+      )
+    };
+    match status {
+      sys::Status::napi_ok => {}
+      sys::Status::napi_string_expected => return Err(self.type_error(field, "a string")),
+      _ => check(self.env, status, field)?,
+    }
+    if written > MAX {
+      // Truncated: report the real length.
+      let len = self.string_len(field, usize::MAX)?;
+      return Err(Error::invalid_range(
+        field,
+        format!("must be at most {MAX} bytes long (got {len})"),
+      ));
+    }
+    let text = std::str::from_utf8(&buf[..written])
+      .map_err(|_| Error::invalid_range(field, "must be valid UTF-8"))?;
+    f(text)
+  }
+
   fn type_error(self, field: &str, expected: &str) -> Error {
     Error::invalid_type(
       field,

@@ -124,19 +124,67 @@ impl VideoViewsManager {
     ts_return_type = "{ successView: boolean; successViewer: boolean } | Promise<{ successView: boolean; successViewer: boolean }>"
   )]
   pub fn process_local_view(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
-    let prepared = read_request(&env, input).and_then(|request| self.engines.prepare(request));
+    let request = read_request(&env, input);
+    self.local_view(&env, request)
+  }
+
+  /// `processLocalView` with the fields as arguments (`video.id, video.uuid, video.remote,
+  /// video.duration, video.isLive, currentTime, ip, sessionId, viewEvent`): what the JS wrapper
+  /// calls after reading the input object. Same validation, errors and result.
+  #[napi(
+    ts_args_type = "videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, videoDuration: number | null | undefined, videoIsLive: boolean | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string | null | undefined, viewEvent: string | null | undefined",
+    ts_return_type = "{ successView: boolean; successViewer: boolean } | Promise<{ successView: boolean; successViewer: boolean }>"
+  )]
+  #[allow(clippy::too_many_arguments)]
+  pub fn process_local_view_args(
+    &self,
+    env: Env,
+    video_id: Unknown,
+    video_uuid: Unknown,
+    video_remote: Unknown,
+    video_duration: Unknown,
+    video_is_live: Unknown,
+    current_time: Unknown,
+    ip: Unknown,
+    session_id: Unknown,
+    view_event: Unknown,
+  ) -> napi::Result<Raw> {
+    let js = |v: Unknown| Js::new(env.raw(), v.raw());
+    let request = (|| -> Result<LocalViewRequest> {
+      let info = input::video_info_values(js(video_id), js(video_uuid), js(video_remote))?;
+      let (duration, is_live) = input::duration_and_live(js(video_duration), js(video_is_live))?;
+      Ok(LocalViewRequest {
+        video: crate::engine::views::VideoForView {
+          info,
+          duration,
+          is_live,
+        },
+        current_time: crate::core::validate::current_time(
+          "currentTime",
+          js(current_time).number("currentTime")?,
+        )?,
+        session_id: js(session_id).optional(input::session_id_value)?,
+        event: input::view_event_value(js(view_event))?,
+        ip: js(ip).optional(|v| v.string("ip", 128))?,
+      })
+    })();
+    self.local_view(&env, request)
+  }
+
+  fn local_view(&self, env: &Env, request: Result<LocalViewRequest>) -> napi::Result<Raw> {
+    let prepared = request.and_then(|request| self.engines.prepare(request));
     let prepared = match prepared {
       Ok(prepared) => prepared,
-      Err(err) => return rejected(&env, &err),
+      Err(err) => return rejected(env, &err),
     };
     let engines = self.engines.clone();
     match self.engines.process_in_memory(&prepared) {
-      Ok(FastPath::Done(outcome)) => ready(&env, |b| outcome_to_js(b, outcome)),
+      Ok(FastPath::Done(outcome)) => ready(env, |b| outcome_to_js(b, outcome)),
       Ok(FastPath::NeedsView {
         success_viewer,
         watch_time,
       }) => spawn(
-        &env,
+        env,
         async move {
           engines
             .decide_view(&prepared, success_viewer, watch_time)
@@ -145,11 +193,11 @@ impl VideoViewsManager {
         outcome_to_js,
       ),
       Ok(FastPath::NeedsStats) => spawn(
-        &env,
+        env,
         async move { engines.process(&prepared).await },
         outcome_to_js,
       ),
-      Err(err) => rejected(&env, &err),
+      Err(err) => rejected(env, &err),
     }
   }
 

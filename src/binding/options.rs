@@ -240,16 +240,21 @@ pub mod input {
   use crate::core::sections::ViewEvent;
 
   fn id_of(video: Js) -> Result<u64> {
-    validate::database_id(
-      "video.id",
-      video.get_c(c"id", "video.id")?.number("video.id")?,
-    )
+    id_value(video.get_c(c"id", "video.id")?)
+  }
+
+  /// A `video.id` value.
+  pub fn id_value(value: Js) -> Result<u64> {
+    validate::database_id("video.id", value.number("video.id")?)
   }
 
   fn uuid_of(video: Js) -> Result<String> {
-    let uuid = video
-      .get_c(c"uuid", "video.uuid")?
-      .string("video.uuid", 128)?;
+    uuid_value(video.get_c(c"uuid", "video.uuid")?)
+  }
+
+  /// A required `video.uuid` value.
+  pub fn uuid_value(value: Js) -> Result<String> {
+    let uuid = value.string("video.uuid", 128)?;
     if uuid.is_empty() {
       return Err(Error::invalid_range("video.uuid", "must not be empty"));
     }
@@ -257,12 +262,48 @@ pub mod input {
   }
 
   fn remote_of(video: Js) -> Result<bool> {
+    remote_value(video.get_c(c"remote", "video.remote")?)
+  }
+
+  /// A `video.remote` value (absent: `false`).
+  pub fn remote_value(value: Js) -> Result<bool> {
     Ok(
-      video
-        .get_c(c"remote", "video.remote")?
+      value
         .optional(|v| v.boolean("video.remote"))?
         .unwrap_or(false),
     )
+  }
+
+  /// `{ id, uuid, remote }` from values.
+  pub fn video_info_values(
+    id: Js,
+    uuid: Js,
+    remote: Js,
+  ) -> Result<crate::core::counters::VideoInfo> {
+    Ok(crate::core::counters::VideoInfo {
+      id: id_value(id)?,
+      uuid: uuid_value(uuid)?.into(),
+      remote: remote_value(remote)?,
+    })
+  }
+
+  /// `duration` and `isLive` values of a video.
+  pub fn duration_and_live(duration: Js, is_live: Js) -> Result<(Option<f64>, bool)> {
+    let duration = duration.optional(|v| {
+      let d = v.number("video.duration")?;
+      if d.is_finite() && d >= 0.0 {
+        Ok(d)
+      } else {
+        Err(Error::invalid_range(
+          "video.duration",
+          format!("must be a number of seconds >= 0 (got {d})"),
+        ))
+      }
+    })?;
+    let is_live = is_live
+      .optional(|v| v.boolean("video.isLive"))?
+      .unwrap_or(false);
+    Ok((duration, is_live))
   }
 
   /// `input.video`, which must be an object.
@@ -282,21 +323,10 @@ pub mod input {
   /// A video as view counting needs it: `{ id, uuid, remote, duration, isLive }`.
   pub fn video_for_view(video: Js) -> Result<crate::engine::views::VideoForView> {
     let info = video_info(video)?;
-    let duration = video.get_c(c"duration", "video.duration")?.optional(|v| {
-      let d = v.number("video.duration")?;
-      if d.is_finite() && d >= 0.0 {
-        Ok(d)
-      } else {
-        Err(Error::invalid_range(
-          "video.duration",
-          format!("must be a number of seconds >= 0 (got {d})"),
-        ))
-      }
-    })?;
-    let is_live = video
-      .get_c(c"isLive", "video.isLive")?
-      .optional(|v| v.boolean("video.isLive"))?
-      .unwrap_or(false);
+    let (duration, is_live) = duration_and_live(
+      video.get_c(c"duration", "video.duration")?,
+      video.get_c(c"isLive", "video.isLive")?,
+    )?;
     Ok(crate::engine::views::VideoForView {
       info,
       duration,
@@ -307,6 +337,14 @@ pub mod input {
   /// `input.sessionId` (validated), required.
   pub fn session_id(input: Js) -> Result<String> {
     session_id_value(input.get_c(c"sessionId", "sessionId")?)
+  }
+
+  /// A session id value (validated) as a packed key, without allocating for packable ids.
+  pub fn session_key_value(value: Js) -> Result<crate::core::session::SessionKey> {
+    value.with_short_string::<{ validate::MAX_SESSION_ID_LENGTH }, _>("sessionId", |text| {
+      validate::session_id("sessionId", text)?;
+      Ok(crate::core::session::SessionKey::from(text))
+    })
   }
 
   /// `input.sessionId` (validated), optional.
@@ -335,9 +373,12 @@ pub mod input {
 
   /// `input.viewEvent`: absent or `'seek'`.
   pub fn view_event(input: Js) -> Result<Option<ViewEvent>> {
-    let text = input
-      .get_c(c"viewEvent", "viewEvent")?
-      .optional(|v| v.string("viewEvent", 64))?;
+    view_event_value(input.get_c(c"viewEvent", "viewEvent")?)
+  }
+
+  /// A `viewEvent` value: absent or `'seek'`.
+  pub fn view_event_value(value: Js) -> Result<Option<ViewEvent>> {
+    let text = value.optional(|v| v.string("viewEvent", 64))?;
     validate::view_event("viewEvent", text.as_deref())
   }
 

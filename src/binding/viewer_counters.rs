@@ -38,7 +38,7 @@ impl FromNapiValue for LoadedVideo {
 /// Latest total per video waiting to be pushed: one JS call per video however many joins
 /// happen before the JS thread runs it.
 #[derive(Default)]
-struct PendingNotifications(Mutex<HashMap<u64, (VideoInfo, u64)>>);
+struct PendingNotifications(Mutex<HashMap<u64, (VideoInfo, u64), crate::core::fxhash::FxBuild>>);
 
 impl PendingNotifications {
   /// Records the total; `true` when no call for this video is queued yet.
@@ -296,10 +296,34 @@ impl VideoViewerCounters {
       let session = input::session_id(object)?;
       Ok((video, session))
     })();
-    let outcome = read.and_then(|(video, session)| self.engine.add_local_viewer(&video, &session));
-    match outcome {
-      Ok(added) => ready(&env, |b| b.boolean(added)),
-      Err(err) => rejected(&env, &err),
+    self.join(&env, read)
+  }
+
+  /// `addLocalViewer` with the fields as arguments (`video.id, video.uuid, video.remote,
+  /// sessionId`): what the JS wrapper calls after reading the input object. Same validation,
+  /// errors and result.
+  #[napi(
+    ts_args_type = "videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, sessionId: string",
+    ts_return_type = "boolean | Promise<boolean>"
+  )]
+  pub fn add_local_viewer_args(
+    &self,
+    env: Env,
+    video_id: Unknown,
+    video_uuid: Unknown,
+    video_remote: Unknown,
+    session_id: Unknown,
+  ) -> napi::Result<Raw> {
+    let js = |v: Unknown| Js::new(env.raw(), v.raw());
+    let read = input::video_info_values(js(video_id), js(video_uuid), js(video_remote))
+      .and_then(|video| Ok((video, input::session_id_value(js(session_id))?)));
+    self.join(&env, read)
+  }
+
+  fn join(&self, env: &Env, read: Result<(VideoInfo, String)>) -> napi::Result<Raw> {
+    match read.and_then(|(video, session)| self.engine.add_local_viewer(&video, &session)) {
+      Ok(added) => ready(env, |b| b.boolean(added)),
+      Err(err) => rejected(env, &err),
     }
   }
 

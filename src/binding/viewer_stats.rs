@@ -151,21 +151,36 @@ fn fill(beat: &mut Heartbeat, ip: Option<Js>, uuid: Option<Js>) {
 fn read_heartbeat(env: &Env, value: Unknown) -> Result<LazyHeartbeat> {
   let object = Js::new(env.raw(), value.raw()).expect_object("input")?;
   let video = input::video_object(object)?;
-  let video_id = crate::core::validate::database_id(
-    "video.id",
-    video.get_c(c"id", "video.id")?.number("video.id")?,
-  )?;
-  let uuid = video.get_c(c"uuid", "video.uuid")?;
+  lazy_heartbeat(
+    video.get_c(c"id", "video.id")?,
+    video.get_c(c"uuid", "video.uuid")?,
+    object.get_c(c"currentTime", "currentTime")?,
+    object.get_c(c"ip", "ip")?,
+    object.get_c(c"sessionId", "sessionId")?,
+    object.get_c(c"viewEvent", "viewEvent")?,
+  )
+}
+
+/// Validates the fields of a heartbeat, in the order of the object reader.
+fn lazy_heartbeat(
+  id: Js,
+  uuid: Js,
+  current_time: Js,
+  ip: Js,
+  session_id: Js,
+  event: Js,
+) -> Result<LazyHeartbeat> {
+  let video_id = crate::core::validate::database_id("video.id", id.number("video.id")?)?;
   let uuid = uuid.optional(|v| v.string_len("video.uuid", 128).map(|_| v))?;
-  let current_time = input::current_time(object)?;
-  let session_id = input::session_id(object)?;
-  let event = input::view_event(object)?;
-  let ip = object.get_c(c"ip", "ip")?;
+  let current_time =
+    crate::core::validate::current_time("currentTime", current_time.number("currentTime")?)?;
+  let session_id = input::session_key_value(session_id)?;
+  let event = input::view_event_value(event)?;
   let ip = ip.optional(|v| v.string_len("ip", 128).map(|_| v))?;
   Ok(LazyHeartbeat {
     beat: Heartbeat {
       viewer: ViewerId {
-        session_id: session_id.as_str().into(),
+        session_id,
         video_id,
       },
       current_time,
@@ -232,27 +247,59 @@ impl VideoViewerStats {
     ts_return_type = "Promise<void> | void"
   )]
   pub fn add_local_viewer(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
-    let mut lazy = match read_heartbeat(&env, input) {
+    let lazy = read_heartbeat(&env, input);
+    self.record(&env, lazy)
+  }
+
+  /// `addLocalViewer` with the fields as arguments (`video.id, video.uuid, currentTime, ip,
+  /// sessionId, viewEvent`): what the JS wrapper calls after reading the input object, so that
+  /// no property is read through napi. Same validation, errors and result.
+  #[napi(
+    ts_args_type = "videoId: number, videoUuid: string | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string, viewEvent: string | null | undefined",
+    ts_return_type = "Promise<void> | void"
+  )]
+  pub fn add_local_viewer_args(
+    &self,
+    env: Env,
+    video_id: Unknown,
+    video_uuid: Unknown,
+    current_time: Unknown,
+    ip: Unknown,
+    session_id: Unknown,
+    view_event: Unknown,
+  ) -> napi::Result<Raw> {
+    let js = |v: Unknown| Js::new(env.raw(), v.raw());
+    let lazy = lazy_heartbeat(
+      js(video_id),
+      js(video_uuid),
+      js(current_time),
+      js(ip),
+      js(session_id),
+      js(view_event),
+    );
+    self.record(&env, lazy)
+  }
+
+  fn record(&self, env: &Env, lazy: Result<LazyHeartbeat>) -> napi::Result<Raw> {
+    let mut lazy = match lazy {
       Ok(lazy) => lazy,
-      Err(err) => return rejected(&env, &err),
+      Err(err) => return rejected(env, &err),
     };
     let (ip, uuid) = (lazy.ip, lazy.uuid);
     match self
       .engine
       .heartbeat_in_memory_lazy(&mut lazy.beat, &mut |beat| fill(beat, ip, uuid))
     {
-      Ok(true) => ready(&env, Builder::undefined),
+      Ok(true) => ready(env, Builder::undefined),
       Ok(false) => {
         fill(&mut lazy.beat, ip, uuid);
         let beat = lazy.beat;
         let engine = self.engine.clone();
-        spawn(
-          &env,
-          async move { engine.heartbeat(beat).await },
-          |b, ()| b.undefined(),
-        )
+        spawn(env, async move { engine.heartbeat(beat).await }, |b, ()| {
+          b.undefined()
+        })
       }
-      Err(err) => rejected(&env, &err),
+      Err(err) => rejected(env, &err),
     }
   }
 

@@ -4,6 +4,7 @@
 //! Fixes over PeerTube 6.1 (decision D3): remote viewers are deduplicated by id on local and
 //! remote videos (Q8), and replacing the viewers of a remote video forgets their ids (Q9).
 
+use super::fxhash::FxBuild;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -87,7 +88,7 @@ struct Entry {
 
 struct VideoViewers {
   video: VideoInfo,
-  entries: HashMap<Arc<str>, Entry>,
+  entries: HashMap<Arc<str>, Entry, FxBuild>,
   total: u64,
 }
 
@@ -95,9 +96,9 @@ struct VideoViewers {
 pub struct Counters {
   lifetime_ms: u64,
   federation_v2: bool,
-  videos: HashMap<u64, VideoViewers>,
+  videos: HashMap<u64, VideoViewers, FxBuild>,
   /// Viewer id -> video id (PeerTube's `idToViewer`).
-  ids: HashMap<Arc<str>, u64>,
+  ids: HashMap<Arc<str>, u64, FxBuild>,
   /// Sum of counts by `[viewer scope][video scope]`.
   totals: [[u64; 2]; 2],
 }
@@ -119,8 +120,8 @@ impl Counters {
     Counters {
       lifetime_ms,
       federation_v2,
-      videos: HashMap::new(),
-      ids: HashMap::new(),
+      videos: HashMap::default(),
+      ids: HashMap::default(),
       totals: [[0; 2]; 2],
     }
   }
@@ -276,7 +277,7 @@ impl Counters {
     }
     let viewers = self.videos.entry(video.id).or_insert_with(|| VideoViewers {
       video: video.clone(),
-      entries: HashMap::new(),
+      entries: HashMap::default(),
       total: 0,
     });
     if viewers.video != *video {

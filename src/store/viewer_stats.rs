@@ -96,8 +96,10 @@ impl<'a> ViewerStatsStore<'a> {
       .await
   }
 
-  /// Writes viewers believed new: one `MULTI { SADD set members..., SET key json NX ... }`.
-  /// Returns the indices of the viewers whose key already existed (not written: merge them).
+  /// Writes viewers believed new and returns the indices of those whose key already existed
+  /// (not written: the caller merges them). Common case, one command for all values:
+  /// `MULTI { SADD set members..., MSETNX key json ... }`; only if some key exists (MSETNX
+  /// writes nothing then) each value is written with `SET NX` to find which.
   pub async fn write_new(&self, viewers: &[(String, String)]) -> Result<Vec<usize>> {
     if viewers.is_empty() {
       return Ok(Vec::new());
@@ -109,6 +111,21 @@ impl<'a> ViewerStatsStore<'a> {
       sadd.arg(member);
     }
     sadd.ignore();
+    let msetnx = pipe.cmd("MSETNX");
+    for (member, json) in viewers {
+      msetnx.arg(self.key(member)).arg(json);
+    }
+    let (all_written,): (bool,) = self
+      .conn
+      .run("Cannot write viewers into Redis", |mut c| async move {
+        pipe.query_async(&mut c).await
+      })
+      .await?;
+    if all_written {
+      return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    pipe.atomic();
     for (member, json) in viewers {
       pipe.cmd("SET").arg(self.key(member)).arg(json).arg("NX");
     }
