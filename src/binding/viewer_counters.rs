@@ -7,6 +7,7 @@ use super::options::{self, input};
 use super::promise::{ready, rejected, spawn};
 use super::setup::{read_logger_and_auto_start, usable};
 use crate::core::counters::{Scope, VideoInfo, ViewerView};
+use crate::core::session::SessionKey;
 use crate::engine::viewer_counters::{
   CleanReport, CountersConfig, CountersHost, ViewerCountersEngine,
 };
@@ -290,10 +291,10 @@ impl VideoViewerCounters {
     ts_return_type = "boolean | Promise<boolean>"
   )]
   pub fn add_local_viewer(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
-    let read = (|| -> Result<(VideoInfo, String)> {
+    let read = (|| -> Result<(VideoInfo, SessionKey)> {
       let object = Js::new(env.raw(), input.raw()).expect_object("input")?;
       let video = input::video_info(input::video_object(object)?)?;
-      let session = input::session_id(object)?;
+      let session = input::session_key_value(object.get_c(c"sessionId", "sessionId")?)?;
       Ok((video, session))
     })();
     self.join(&env, read)
@@ -316,11 +317,11 @@ impl VideoViewerCounters {
   ) -> napi::Result<Raw> {
     let js = |v: Unknown| Js::new(env.raw(), v.raw());
     let read = input::video_info_values(js(video_id), js(video_uuid), js(video_remote))
-      .and_then(|video| Ok((video, input::session_id_value(js(session_id))?)));
+      .and_then(|video| Ok((video, input::session_key_value(js(session_id))?)));
     self.join(&env, read)
   }
 
-  fn join(&self, env: &Env, read: Result<(VideoInfo, String)>) -> napi::Result<Raw> {
+  fn join(&self, env: &Env, read: Result<(VideoInfo, SessionKey)>) -> napi::Result<Raw> {
     match read.and_then(|(video, session)| self.engine.add_local_viewer(&video, &session)) {
       Ok(added) => ready(env, |b| b.boolean(added)),
       Err(err) => rejected(env, &err),

@@ -5,6 +5,7 @@
 //! remote videos (Q8), and replacing the viewers of a remote video forgets their ids (Q9).
 
 use super::fxhash::FxBuild;
+use super::session::SessionKey;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -68,6 +69,17 @@ pub struct ViewerView {
   pub viewer_identifier: Arc<str>,
 }
 
+/// A viewer entry's identity. Local viewers are keyed by video and packed session (their
+/// PeerTube id `{sessionId}-{uuid}` is only built when federated); remote viewers by the id of
+/// their View activity.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ViewerKey {
+  /// A viewer of this instance.
+  Local(u64, SessionKey),
+  /// A viewer another instance told us about.
+  Remote(Arc<str>),
+}
+
 /// What an add did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AddOutcome {
@@ -88,7 +100,7 @@ struct Entry {
 
 struct VideoViewers {
   video: VideoInfo,
-  entries: HashMap<Arc<str>, Entry, FxBuild>,
+  entries: HashMap<ViewerKey, Entry, FxBuild>,
   total: u64,
 }
 
@@ -98,7 +110,7 @@ pub struct Counters {
   federation_v2: bool,
   videos: HashMap<u64, VideoViewers, FxBuild>,
   /// Viewer id -> video id (PeerTube's `idToViewer`).
-  ids: HashMap<Arc<str>, u64, FxBuild>,
+  ids: HashMap<ViewerKey, u64, FxBuild>,
   /// Sum of counts by `[viewer scope][video scope]`.
   totals: [[u64; 2]; 2],
 }
@@ -127,7 +139,14 @@ impl Counters {
   }
 
   /// A local viewer's heartbeat (B17, B23): a new entry, or a refreshed `expires`.
-  pub fn add_local_viewer(&mut self, video: &VideoInfo, viewer_id: &str, now: u64) -> AddOutcome {
+  pub fn add_local_viewer(
+    &mut self,
+    video: &VideoInfo,
+    session: &SessionKey,
+    now: u64,
+  ) -> AddOutcome {
+    let viewer_id = ViewerKey::Local(video.id, session.clone());
+    let viewer_id = &viewer_id;
     let expires = now.saturating_add(self.lifetime_ms);
     let (added, notify_total) = match self.refresh(video, viewer_id, expires) {
       true => (false, None),
@@ -151,6 +170,10 @@ impl Counters {
     viewer_id: &str,
     expires: u64,
   ) -> AddOutcome {
+    self.add_remote(video, &ViewerKey::Remote(Arc::from(viewer_id)), expires)
+  }
+
+  fn add_remote(&mut self, video: &VideoInfo, viewer_id: &ViewerKey, expires: u64) -> AddOutcome {
     if self.refresh(video, viewer_id, expires) {
       return AddOutcome {
         added: false,
@@ -176,6 +199,7 @@ impl Counters {
     expires: u64,
     result_counter: Option<u64>,
   ) -> AddOutcome {
+    let viewer_id = &ViewerKey::Remote(Arc::from(viewer_id));
     match result_counter {
       Some(count) => {
         self.remove_video(video.id);
@@ -186,7 +210,7 @@ impl Counters {
           federate: None,
         }
       }
-      None => self.add_remote_viewer_on_local_video(video, viewer_id, expires),
+      None => self.add_remote(video, viewer_id, expires),
     }
   }
 
@@ -246,7 +270,7 @@ impl Counters {
     })
   }
 
-  fn refresh(&mut self, video: &VideoInfo, viewer_id: &str, expires: u64) -> bool {
+  fn refresh(&mut self, video: &VideoInfo, viewer_id: &ViewerKey, expires: u64) -> bool {
     if self.ids.get(viewer_id) != Some(&video.id) {
       return false;
     }
@@ -265,12 +289,12 @@ impl Counters {
   fn insert(
     &mut self,
     video: &VideoInfo,
-    viewer_id: &str,
+    viewer_id: &ViewerKey,
     viewer_scope: Scope,
     count: u64,
     expires: u64,
   ) -> u64 {
-    let id: Arc<str> = Arc::from(viewer_id);
+    let id = viewer_id.clone();
     // An id known for another video (never expected: ids embed the video) is moved.
     if let Some(previous) = self.ids.get(viewer_id).copied() {
       self.remove_entry(previous, viewer_id);
@@ -307,7 +331,7 @@ impl Counters {
     viewers.total
   }
 
-  fn remove_entry(&mut self, video_id: u64, viewer_id: &str) {
+  fn remove_entry(&mut self, video_id: u64, viewer_id: &ViewerKey) {
     self.ids.remove(viewer_id);
     let Some(viewers) = self.videos.get_mut(&video_id) else {
       return;
@@ -339,7 +363,7 @@ impl Counters {
   fn federate_if_needed(
     &mut self,
     video: &VideoInfo,
-    viewer_id: &str,
+    viewer_id: &ViewerKey,
     now: u64,
   ) -> Option<ViewerView> {
     if !video.remote && self.federation_v2 {
@@ -358,7 +382,10 @@ impl Counters {
     Some(ViewerView {
       video: video.clone(),
       viewers_count: Some(1),
-      viewer_identifier: Arc::from(viewer_id),
+      viewer_identifier: match viewer_id {
+        ViewerKey::Local(_, session) => Arc::from(format!("{session}-{}", video.uuid)),
+        ViewerKey::Remote(id) => id.clone(),
+      },
     })
   }
 }
@@ -382,14 +409,14 @@ mod tests {
   fn local_viewer_is_added_once_and_refreshed() {
     let mut c = Counters::new(LIFE, true);
     let v = video(1, false);
-    let first = c.add_local_viewer(&v, "s1-uuid-1", 1_000);
+    let first = c.add_local_viewer(&v, &"s1".into(), 1_000);
     assert!(first.added);
     assert_eq!(first.notify_total, Some(1));
     assert_eq!(
       first.federate, None,
       "v2: local viewers of local videos are not federated"
     );
-    let again = c.add_local_viewer(&v, "s1-uuid-1", 2_000);
+    let again = c.add_local_viewer(&v, &"s1".into(), 2_000);
     assert_eq!((again.added, again.notify_total), (false, None));
     assert_eq!(c.total_of(1), 1);
     // Refreshed: still alive just before 2_000 + LIFE, gone at it.
@@ -404,16 +431,16 @@ mod tests {
   fn v1_federates_local_viewers_of_local_videos_at_most_every_three_quarters_of_the_lifetime() {
     let mut c = Counters::new(LIFE, false);
     let v = video(1, false);
-    let sent = c.add_local_viewer(&v, "s-uuid-1", 0).federate.unwrap();
+    let sent = c.add_local_viewer(&v, &"s".into(), 0).federate.unwrap();
     assert_eq!(sent.viewers_count, Some(1));
     assert_eq!(&*sent.viewer_identifier, "s-uuid-1");
     // PeerTube skips while `lastFederation > now - 0.75 * lifetime`.
-    assert_eq!(c.add_local_viewer(&v, "s-uuid-1", 89_999).federate, None);
+    assert_eq!(c.add_local_viewer(&v, &"s".into(), 89_999).federate, None);
     assert!(c
-      .add_local_viewer(&v, "s-uuid-1", 90_000)
+      .add_local_viewer(&v, &"s".into(), 90_000)
       .federate
       .is_some());
-    assert_eq!(c.add_local_viewer(&v, "s-uuid-1", 100_000).federate, None);
+    assert_eq!(c.add_local_viewer(&v, &"s".into(), 100_000).federate, None);
   }
 
   #[test]
@@ -421,7 +448,7 @@ mod tests {
     for v2 in [false, true] {
       let mut c = Counters::new(LIFE, v2);
       let v = video(2, true);
-      let sent = c.add_local_viewer(&v, "s-uuid-2", 0).federate.unwrap();
+      let sent = c.add_local_viewer(&v, &"s".into(), 0).federate.unwrap();
       assert_eq!(
         (sent.viewers_count, &*sent.viewer_identifier),
         (Some(1), "s-uuid-2")
@@ -452,7 +479,7 @@ mod tests {
   fn a_result_counter_replaces_every_viewer_of_a_remote_video_and_forgets_their_ids() {
     let mut c = Counters::new(LIFE, true);
     let v = video(4, true);
-    c.add_local_viewer(&v, "local-uuid-4", 0);
+    c.add_local_viewer(&v, &"local".into(), 0);
     c.add_remote_viewer_on_remote_video(&v, "https://c/views/videos/1/x", 100_000, None);
     assert_eq!(c.total_of(4), 2);
     let out = c.add_remote_viewer_on_remote_video(
@@ -475,7 +502,7 @@ mod tests {
     );
     assert_eq!(c.total_of(4), 0);
     // The forgotten local viewer is a new viewer again.
-    assert!(c.add_local_viewer(&v, "local-uuid-4", 1).added);
+    assert!(c.add_local_viewer(&v, &"local".into(), 1).added);
   }
 
   #[test]
@@ -483,9 +510,9 @@ mod tests {
     let mut c = Counters::new(LIFE, true);
     let a = video(5, false);
     let b = video(6, true);
-    c.add_local_viewer(&a, "x-uuid-5", 0);
-    c.add_local_viewer(&a, "y-uuid-5", 60_000);
-    c.add_local_viewer(&b, "x-uuid-6", 0);
+    c.add_local_viewer(&a, &"x".into(), 0);
+    c.add_local_viewer(&a, &"y".into(), 60_000);
+    c.add_local_viewer(&b, &"x".into(), 0);
     let mut cleaned = c.clean(LIFE);
     cleaned.sort_by_key(|v| v.video.id);
     assert_eq!(
@@ -545,7 +572,7 @@ mod tests {
       for op in ops {
         now += 1_000;
         match op {
-          Op::Local(v, s, remote) => { c.add_local_viewer(&video(v + 1, remote), &format!("s{s}-uuid-{}", v + 1), now); }
+          Op::Local(v, s, remote) => { c.add_local_viewer(&video(v + 1, remote), &format!("s{s}").as_str().into(), now); }
           Op::RemoteOnLocal(v, s, e) => { c.add_remote_viewer_on_local_video(&video(v + 1, false), &format!("r{s}"), e); }
           Op::RemoteOnRemote(v, s, e, counter) => { c.add_remote_viewer_on_remote_video(&video(v + 1, true), &format!("o{s}"), e, counter); }
           Op::Clean(t) => { c.clean(t); }

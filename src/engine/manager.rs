@@ -118,7 +118,7 @@ impl<S: StatsHost, C: CountersHost, V: ViewsHost> Manager<S, C, V> {
     let video = &prepared.request.video;
     let success_viewer = self
       .counters
-      .add_local_viewer(&video.info, &prepared.identity)?;
+      .add_local_viewer(&video.info, &prepared.identity.as_str().into())?;
     let watch_time = self
       .stats
       .watch_time_in_memory(&self.viewer(prepared))
@@ -162,7 +162,7 @@ impl<S: StatsHost, C: CountersHost, V: ViewsHost> Manager<S, C, V> {
     let video = &prepared.request.video;
     let success_viewer = self
       .counters
-      .add_local_viewer(&video.info, &prepared.identity)?;
+      .add_local_viewer(&video.info, &prepared.identity.as_str().into())?;
     let watch_time = self.stats.watch_time(&self.viewer(prepared)).await?;
     self.decide_view(prepared, success_viewer, watch_time).await
   }

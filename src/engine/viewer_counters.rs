@@ -7,6 +7,7 @@
 
 use super::clock::now_ms;
 use crate::core::counters::{Counters, Scope, VideoInfo, ViewerView};
+use crate::core::session::SessionKey;
 use crate::error::{Error, ErrorCode, Result};
 use crate::log::{Logger, Meta};
 use std::future::Future;
@@ -124,10 +125,9 @@ impl<H: CountersHost> ViewerCountersEngine<H> {
   }
 
   /// A local viewer's heartbeat; `true` when it is a new viewer (B3, B17, B23).
-  pub fn add_local_viewer(&self, video: &VideoInfo, session_id: &str) -> Result<bool> {
+  pub fn add_local_viewer(&self, video: &VideoInfo, session: &SessionKey) -> Result<bool> {
     self.ensure_open()?;
-    let viewer_id = format!("{session_id}-{}", video.uuid);
-    let outcome = self.lock().add_local_viewer(video, &viewer_id, now_ms());
+    let outcome = self.lock().add_local_viewer(video, session, now_ms());
     Ok(self.after_add(video, outcome))
   }
 
