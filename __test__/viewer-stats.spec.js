@@ -264,6 +264,30 @@ describe('processing expired viewers', () => {
     expect(await redis.exists(key)).toBe(0)
   })
 
+  test('never more than processConcurrency saveViewerStats calls in flight, and every viewer persisted', async () => {
+    let inFlight = 0
+    let maxInFlight = 0
+    const saved = []
+    const { stats } = makeStats({
+      processConcurrency: 3,
+      saveViewerStats: async (viewer) => {
+        inFlight++
+        maxInFlight = Math.max(maxInFlight, inFlight)
+        await sleep(5 + (viewer.watchTime % 3))
+        saved.push(viewer.sessionId)
+        inFlight--
+      },
+    })
+    for (let i = 0; i < 20; i++) {
+      await stats.addLocalViewer({ video, currentTime: 0, sessionId: `pool-${i}` })
+      await stats.addLocalViewer({ video, currentTime: 1 + i, sessionId: `pool-${i}` })
+    }
+    await sleep(350)
+    expect(await stats.processViewerStats()).toMatchObject({ expired: 20, persisted: 20, failed: 0 })
+    expect(maxInFlight).toBe(3)
+    expect(saved.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `pool-${i}`).sort())
+  })
+
   test('a heartbeat arriving while its viewer is persisted is neither lost nor persisted twice (Q7)', async () => {
     let release
     const saved = []

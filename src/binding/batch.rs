@@ -1,7 +1,8 @@
 //! Host calls in batches: one threadsafe-function call hands a batch of items to a small JS
-//! dispatcher that calls the host function once per item and settles each call on its own
-//! (success, throw, rejection or timeout), then resolves one array of outcomes. One thread hop
-//! per batch instead of one per item; the host still sees one call per item.
+//! dispatcher that calls the host function once per item, at most `limit` at a time, settles
+//! each call on its own (success, throw, rejection or timeout) and resolves one array of
+//! outcomes. One thread hop per batch instead of one per item; the host still sees one call per
+//! item and never more than `limit` in flight.
 
 use super::callbacks::{HostReturn, Raw};
 use super::js::Builder;
@@ -12,39 +13,38 @@ use napi::threadsafe_function::{ThreadsafeCallContext, ThreadsafeFunction};
 use std::ptr;
 use std::sync::Arc;
 
-/// `(fn, timeoutMs, name) => (items) => Promise<Array<true | error>>`.
-const DISPATCHER: &str = r#"(function (fn, timeoutMs, name) {
+/// `(fn, timeoutMs, name, limit) => (items) => Promise<Array<true | error>>`: calls `fn` once
+/// per item with at most `limit` calls in flight, starting the next call as soon as one settles
+/// (on the event loop: no thread hop), each with its own deadline.
+const DISPATCHER: &str = r#"(function (fn, timeoutMs, name, limit) {
   function failure (err, what) {
     return err === undefined || err === null || err === true ? new Error(name + ' ' + what) : err
   }
   return function (items) {
     return new Promise(function (resolve) {
       var outcomes = new Array(items.length)
-      var remaining = items.length
-      var done = false
-      if (remaining === 0) return resolve(outcomes)
-      // One deadline for the batch: every item not settled by then counts as timed out.
-      var timer = setTimeout(function () {
-        if (done) return
-        done = true
-        for (var i = 0; i < outcomes.length; i++) {
-          if (outcomes[i] === undefined) outcomes[i] = new Error(name + ' did not settle within ' + timeoutMs + ' ms')
-        }
-        resolve(outcomes)
-      }, timeoutMs)
-      if (timer && typeof timer.unref === 'function') timer.unref()
-      function settle (i, outcome) {
-        if (done || outcomes[i] !== undefined) return
-        outcomes[i] = outcome
-        if (--remaining === 0) {
-          done = true
-          clearTimeout(timer)
+      var started = new Map()
+      var next = 0
+      var finished = 0
+      // One sweeper enforces every call's deadline (at most `limit` calls run at once).
+      var sweeper = setInterval(function () {
+        var now = Date.now()
+        started.forEach(function (at, i) {
+          if (now - at >= timeoutMs) settle(i, new Error(name + ' did not settle within ' + timeoutMs + ' ms'))
+        })
+      }, Math.max(5, Math.min(1000, Math.floor(timeoutMs / 4))))
+      if (typeof sweeper.unref === 'function') sweeper.unref()
+      function launch () {
+        while (started.size < limit && next < items.length) start(next++)
+        if (finished === items.length) {
+          clearInterval(sweeper)
           resolve(outcomes)
         }
       }
-      items.forEach(function (item, i) {
+      function start (i) {
+        started.set(i, Date.now())
         try {
-          var returned = fn(item)
+          var returned = fn(items[i])
           if (returned !== null && (typeof returned === 'object' || typeof returned === 'function') && typeof returned.then === 'function') {
             returned.then(function () { settle(i, true) }, function (err) { settle(i, failure(err, 'rejected')) })
           } else {
@@ -53,7 +53,15 @@ const DISPATCHER: &str = r#"(function (fn, timeoutMs, name) {
         } catch (err) {
           settle(i, failure(err, 'threw'))
         }
-      })
+      }
+      function settle (i, outcome) {
+        if (outcomes[i] !== undefined) return
+        outcomes[i] = outcome
+        started.delete(i)
+        finished++
+        if (finished === items.length || next < items.length) launch()
+      }
+      launch()
     })
   }
 })"#;
@@ -114,6 +122,7 @@ pub fn batch_fn<T: 'static>(
   func: sys::napi_value,
   name: &str,
   timeout_ms: u64,
+  limit: usize,
   mut build: impl FnMut(sys::napi_env, T) -> Result<sys::napi_value> + 'static,
 ) -> napi::Result<BatchFn<T>> {
   let b = Builder::new(env);
@@ -129,6 +138,7 @@ pub fn batch_fn<T: 'static>(
     func,
     b.number(timeout_ms as f64).map_err(internal)?,
     b.string(name).map_err(internal)?,
+    b.number(limit.max(1) as f64).map_err(internal)?,
   ];
   let recv = b.undefined().map_err(internal)?;
   let mut dispatcher = ptr::null_mut();

@@ -116,6 +116,7 @@ pub fn build_stats_engine(
     save.raw,
     "saveViewerStats",
     config.callback_timeout_ms,
+    config.process_concurrency,
     record_to_js,
   )
   .map_err(|e| usable("saveViewerStats", e))?;

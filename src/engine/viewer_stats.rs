@@ -32,6 +32,8 @@ use tokio::sync::watch;
 
 /// How many viewers go into one Redis transaction.
 const REDIS_BATCH: usize = 1_000;
+/// Viewers handed to the host per call of the batch dispatcher.
+const HOST_BATCH: usize = 1_024;
 /// Transactions of one sync in flight at once (the connection pipelines them).
 const SYNC_PARALLELISM: usize = 4;
 
@@ -819,18 +821,26 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     }
   }
 
-  /// Calls the host for every claim with watch time, `process_concurrency` at a time in one
-  /// batch; returns `(settled, failed)` where settled carries `true` for viewers discarded
-  /// without a call (watch time 0).
+  /// Calls the host for every claim with watch time, in batches of [`HOST_BATCH`] (the host
+  /// side keeps `process_concurrency` calls in flight); returns `(settled, failed)` where
+  /// settled carries `true` for viewers discarded without a call (watch time 0).
   async fn persist(&self, claims: Vec<Claim>) -> (Vec<(ViewerId, bool)>, Vec<Claim>) {
     let mut settled = Vec::with_capacity(claims.len());
     let mut failed = Vec::new();
     let (zero, mut pending): (Vec<Claim>, Vec<Claim>) =
       claims.into_iter().partition(|c| c.stats.watch_time() == 0);
     settled.extend(zero.into_iter().map(|c| (c.id, true)));
-    // The host settles each call within the callback timeout; the slack covers the hop.
-    let limit = Duration::from_millis(self.config.callback_timeout_ms.saturating_add(5_000));
-    let batch_size = self.config.process_concurrency.max(1);
+    // Each call settles within the callback timeout and at most `process_concurrency` run at
+    // once, so a batch settles within this bound (plus the slack of the hop).
+    let waves = HOST_BATCH.div_ceil(self.config.process_concurrency.max(1)) as u64;
+    let limit = Duration::from_millis(
+      self
+        .config
+        .callback_timeout_ms
+        .saturating_mul(waves)
+        .saturating_add(5_000),
+    );
+    let batch_size = HOST_BATCH;
     while !pending.is_empty() {
       let rest = pending.split_off(pending.len().min(batch_size));
       let batch = std::mem::replace(&mut pending, rest);
