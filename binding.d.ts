@@ -294,9 +294,10 @@ export declare class VideoViewerStats {
   /**
    * Records one heartbeat (PeerTube's `addLocalViewer`); use `await`. When the viewer is in
    * memory it is updated synchronously and `undefined` is returned (no Promise is created);
-   * otherwise a Promise resolves once it is loaded. Redis receives it at the next sync. A viewer unknown to the cache is first read
-   * from Redis (continuing what PeerTube or a previous process wrote). Never fails because of
-   * Redis: with Redis down the viewer is kept in memory and merged later.
+   * otherwise a Promise resolves once it is loaded. Redis receives it at the next sync. A
+   * viewer the cache does not hold is read from Redis first (continuing what PeerTube or a
+   * previous process wrote), unless the engine knows it is new. Never fails because of Redis:
+   * with Redis down the viewer is kept in memory and merged later.
    */
   addLocalViewer(input: LocalViewerInput): Promise<void> | void
   /**

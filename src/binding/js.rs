@@ -200,11 +200,7 @@ impl Js {
     // SAFETY: a null buffer asks for the length; napi checks the type.
     let status =
       unsafe { sys::napi_get_value_string_utf8(self.env, self.raw, ptr::null_mut(), 0, &mut len) };
-    match status {
-      sys::Status::napi_ok => {}
-      sys::Status::napi_string_expected => return Err(self.type_error(field, "a string")),
-      _ => check(self.env, status, field)?,
-    }
+    self.string_status(status, field)?;
     if len > max_bytes {
       return Err(Error::invalid_range(
         field,
@@ -256,11 +252,7 @@ impl Js {
         &mut written,
       )
     };
-    match status {
-      sys::Status::napi_ok => {}
-      sys::Status::napi_string_expected => return Err(self.type_error(field, "a string")),
-      _ => check(self.env, status, field)?,
-    }
+    self.string_status(status, field)?;
     if written > MAX {
       // Truncated: report the real length.
       let len = self.string_len(field, usize::MAX)?;
@@ -272,6 +264,15 @@ impl Js {
     let text = std::str::from_utf8(&buf[..written])
       .map_err(|_| Error::invalid_range(field, "must be valid UTF-8"))?;
     f(text)
+  }
+
+  /// The outcome of a `napi_get_value_string_utf8` call on this value.
+  fn string_status(self, status: sys::napi_status, field: &str) -> Result<()> {
+    match status {
+      sys::Status::napi_ok => Ok(()),
+      sys::Status::napi_string_expected => Err(self.type_error(field, "a string")),
+      _ => check(self.env, status, field),
+    }
   }
 
   fn type_error(self, field: &str, expected: &str) -> Error {

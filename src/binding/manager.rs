@@ -12,7 +12,7 @@ use super::viewer_counters::{
   video_id, JsCountersHost,
 };
 use super::viewer_stats::{build_stats_engine, process_report, JsStatsHost};
-use super::views::{build_views_engine, drain_report, read_hour, JsViewsHost};
+use super::views::{buffer_drain, build_views_engine, hourly_drain, JsViewsHost};
 use crate::core::identity::PEERTUBE_SALT;
 use crate::engine::manager::{FastPath, LocalViewRequest, Manager, ViewOutcome};
 use crate::error::{Error, Result};
@@ -334,12 +334,7 @@ impl VideoViewsManager {
   /// `process-video-views-buffer`).
   #[napi(ts_return_type = "Promise<{ videos: number; views: number; failed: number }>")]
   pub fn process_views_buffer(&self, env: Env) -> napi::Result<Raw> {
-    let engines = self.engines.clone();
-    spawn(
-      &env,
-      async move { engines.views.process_views_buffer().await },
-      drain_report,
-    )
+    buffer_drain(&env, self.engines.views.clone())
   }
 
   /// Drains the views of local hour `hour` (default: the previous hour) into
@@ -349,16 +344,7 @@ impl VideoViewsManager {
     ts_return_type = "Promise<{ videos: number; views: number; failed: number }>"
   )]
   pub fn process_hourly_view_stats(&self, env: Env, hour: Option<Unknown>) -> napi::Result<Raw> {
-    let hour = match read_hour(&env, hour) {
-      Ok(hour) => hour,
-      Err(err) => return rejected(&env, &err),
-    };
-    let engines = self.engines.clone();
-    spawn(
-      &env,
-      async move { engines.views.process_hourly_view_stats(hour).await },
-      drain_report,
-    )
+    hourly_drain(&env, self.engines.views.clone(), hour)
   }
 
   /// One viewer counters cleanup pass.

@@ -121,6 +121,31 @@ pub fn read_hour(env: &Env, hour: Option<Unknown>) -> Result<u32> {
   }
 }
 
+/// `processViewsBuffer` on `engine`, as a Promise of its report.
+pub fn buffer_drain(env: &Env, engine: Arc<ViewsEngine<JsViewsHost>>) -> napi::Result<Raw> {
+  spawn(
+    env,
+    async move { engine.process_views_buffer().await },
+    drain_report,
+  )
+}
+
+/// `processHourlyViewStats(hour?)` on `engine`, as a Promise of its report.
+pub fn hourly_drain(
+  env: &Env,
+  engine: Arc<ViewsEngine<JsViewsHost>>,
+  hour: Option<Unknown>,
+) -> napi::Result<Raw> {
+  match read_hour(env, hour) {
+    Ok(hour) => spawn(
+      env,
+      async move { engine.process_hourly_view_stats(hour).await },
+      drain_report,
+    ),
+    Err(err) => rejected(env, &err),
+  }
+}
+
 /// Health figures of view counting.
 #[napi(object)]
 pub struct ViewsInternalStats {
@@ -216,12 +241,7 @@ impl VideoViews {
   /// a view counted during the drain is never lost, a rejected call puts its views back.
   #[napi(ts_return_type = "Promise<{ videos: number; views: number; failed: number }>")]
   pub fn process_views_buffer(&self, env: Env) -> napi::Result<Raw> {
-    let engine = self.engine.clone();
-    spawn(
-      &env,
-      async move { engine.process_views_buffer().await },
-      drain_report,
-    )
+    buffer_drain(&env, self.engine.clone())
   }
 
   /// Drains the views of local hour `hour` (default: the previous hour) into
@@ -231,16 +251,7 @@ impl VideoViews {
     ts_return_type = "Promise<{ videos: number; views: number; failed: number }>"
   )]
   pub fn process_hourly_view_stats(&self, env: Env, hour: Option<Unknown>) -> napi::Result<Raw> {
-    let hour = match read_hour(&env, hour) {
-      Ok(hour) => hour,
-      Err(err) => return rejected(&env, &err),
-    };
-    let engine = self.engine.clone();
-    spawn(
-      &env,
-      async move { engine.process_hourly_view_stats(hour).await },
-      drain_report,
-    )
+    hourly_drain(&env, self.engine.clone(), hour)
   }
 
   /// Health snapshot (synchronous).

@@ -35,6 +35,15 @@ impl<'a> ViewerStatsStore<'a> {
     key
   }
 
+  /// `SADD set members...` (ignored reply) into `pipe`.
+  fn add_members(&self, pipe: &mut redis::Pipeline, viewers: &[(String, String)]) {
+    let sadd = pipe.cmd("SADD").arg(self.key(VIEWER_STATS_SET));
+    for (member, _) in viewers {
+      sadd.arg(member);
+    }
+    sadd.ignore();
+  }
+
   /// `GET` of one viewer (`member` is the un-prefixed viewer key).
   pub async fn get(&self, member: &str) -> Result<Option<String>> {
     let key = self.key(member);
@@ -78,11 +87,7 @@ impl<'a> ViewerStatsStore<'a> {
     }
     let mut pipe = redis::pipe();
     pipe.atomic();
-    let sadd = pipe.cmd("SADD").arg(self.key(VIEWER_STATS_SET));
-    for (member, _) in viewers {
-      sadd.arg(member);
-    }
-    sadd.ignore();
+    self.add_members(&mut pipe, viewers);
     let mset = pipe.cmd("MSET");
     for (member, json) in viewers {
       mset.arg(self.key(member)).arg(json);
@@ -106,11 +111,7 @@ impl<'a> ViewerStatsStore<'a> {
     }
     let mut pipe = redis::pipe();
     pipe.atomic();
-    let sadd = pipe.cmd("SADD").arg(self.key(VIEWER_STATS_SET));
-    for (member, _) in viewers {
-      sadd.arg(member);
-    }
-    sadd.ignore();
+    self.add_members(&mut pipe, viewers);
     let msetnx = pipe.cmd("MSETNX");
     for (member, json) in viewers {
       msetnx.arg(self.key(member)).arg(json);
