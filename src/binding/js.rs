@@ -240,7 +240,11 @@ impl Js {
   ) -> Result<T> {
     // MAX + 2 bytes: one more than allowed, plus the NUL napi always writes.
     let mut buf = [0u8; 258];
-    let capacity = (MAX + 2).min(buf.len());
+    let capacity = MAX + 2;
+    if capacity > buf.len() {
+      // Too long for the stack buffer: the allocating reader enforces the same limit.
+      return f(&self.string(field, MAX)?);
+    }
     let mut written = 0usize;
     // SAFETY: `capacity` bytes of `buf` are writable; napi writes at most that, NUL included.
     let status = unsafe {

@@ -12,7 +12,7 @@ use super::viewer_counters::{
   video_id, JsCountersHost,
 };
 use super::viewer_stats::{build_stats_engine, process_report, JsStatsHost};
-use super::views::{buffer_drain, build_views_engine, hourly_drain, JsViewsHost};
+use super::views::{buffer_drain, build_views_engine, hourly_drain, remote_view, JsViewsHost};
 use crate::core::identity::PEERTUBE_SALT;
 use crate::engine::manager::{FastPath, LocalViewRequest, Manager, ViewOutcome};
 use crate::error::{Error, Result};
@@ -235,21 +235,7 @@ impl VideoViewsManager {
           Err(err) => rejected(&env, &err),
         }
       }
-      Ok(false) => {
-        let video = Js::new(env.raw(), input.raw())
-          .expect_object("input")
-          .and_then(|o| input::video_info(input::video_object(o)?));
-        let video = match video {
-          Ok(video) => video,
-          Err(err) => return rejected(&env, &err),
-        };
-        let engines = self.engines.clone();
-        spawn(
-          &env,
-          async move { engines.views.add_remote_view(&video).await },
-          |b, ()| b.undefined(),
-        )
-      }
+      Ok(false) => remote_view(&env, self.engines.views.clone(), input),
     }
   }
 

@@ -146,6 +146,25 @@ pub fn hourly_drain(
   }
 }
 
+/// `addRemoteView({ video })` on `engine`, as a Promise.
+pub fn remote_view(
+  env: &Env,
+  engine: Arc<ViewsEngine<JsViewsHost>>,
+  input: Unknown,
+) -> napi::Result<Raw> {
+  let video = Js::new(env.raw(), input.raw())
+    .expect_object("input")
+    .and_then(|o| input::video_info(input::video_object(o)?));
+  match video {
+    Ok(video) => spawn(
+      env,
+      async move { engine.add_remote_view(&video).await },
+      |b, ()| b.undefined(),
+    ),
+    Err(err) => rejected(env, &err),
+  }
+}
+
 /// Health figures of view counting.
 #[napi(object)]
 pub struct ViewsInternalStats {
@@ -222,19 +241,7 @@ impl VideoViews {
     ts_return_type = "Promise<void>"
   )]
   pub fn add_remote_view(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
-    let video = Js::new(env.raw(), input.raw())
-      .expect_object("input")
-      .and_then(|o| input::video_info(input::video_object(o)?));
-    let video = match video {
-      Ok(video) => video,
-      Err(err) => return rejected(&env, &err),
-    };
-    let engine = self.engine.clone();
-    spawn(
-      &env,
-      async move { engine.add_remote_view(&video).await },
-      |b, ()| b.undefined(),
-    )
+    remote_view(&env, self.engine.clone(), input)
   }
 
   /// Drains the local view buffer into `incrementVideoViews({ videoId, views })`, atomically:
