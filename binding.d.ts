@@ -118,6 +118,12 @@ export interface VideoViewerStatsOptions {
   callbackTimeout?: Duration
   /** Extra: `saveViewerStats` calls in flight at once while processing. Default 8. */
   processConcurrency?: number
+  /**
+   * Extra: most viewers waiting for Redis. Beyond it (Redis down for long) heartbeats of new
+   * viewers are dropped with a warning and counted in `droppedHeartbeats`, so memory stays
+   * bounded; viewers already in memory keep being updated. Default 1,000,000 (about 120 MB).
+   */
+  maxPendingWrites?: number
 }
 
 /** Options of `new VideoViewerCounters()`. */
@@ -460,6 +466,8 @@ export interface ManagerInternalStats {
   redisErrors: number
   /** Host callback failures since start. */
   callbackErrors: number
+  /** Heartbeats of new viewers dropped because `maxPendingWrites` viewers waited for Redis. */
+  droppedHeartbeats: number
 }
 
 /** Native (C heap) memory of the process. */
@@ -494,6 +502,8 @@ export interface ViewerStatsInternalStats {
   redisErrors: number
   /** Failed `saveViewerStats` calls since start. */
   callbackErrors: number
+  /** Heartbeats of new viewers dropped because `maxPendingWrites` viewers waited for Redis. */
+  droppedHeartbeats: number
 }
 
 /** Health figures of view counting. */

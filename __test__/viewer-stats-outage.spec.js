@@ -77,3 +77,33 @@ test('kill -9 Redis: heartbeats succeed, writes wait, nothing is lost after the 
     [member('cached'), member('newcomer'), member('seeded')].sort(),
   )
 })
+
+test('Redis down for long: pending writes are capped by maxPendingWrites, with a warning and a metric', async () => {
+  const prefix = 'redis-capped.example-'
+  const records = []
+  const stats = new VideoViewerStats({
+    redis: { hostname: '127.0.0.1', port: server.port, connectTimeout: 300, responseTimeout: 500 },
+    webserverHost: 'capped.example',
+    autoStart: false,
+    maxPendingWrites: 5,
+    logger: { warn: (message, meta) => records.push({ message, meta }) },
+    saveViewerStats: async () => {},
+  })
+  await server.stop('SIGKILL')
+  for (let i = 0; i < 10; i++) {
+    await stats.addLocalViewer({ video, currentTime: 0, sessionId: `capped-${i}` })
+  }
+  expect(stats.getInternalStats()).toMatchObject({ cachedViewers: 5, pendingWrites: 5, droppedHeartbeats: 5 })
+  // Viewers already in memory keep being updated: that costs no memory.
+  await stats.addLocalViewer({ video, currentTime: 9, sessionId: 'capped-0' })
+  expect(await stats.getWatchTime(42, 'capped-0')).toBe(9)
+  await waitFor(() => records.some((r) => r.message.startsWith('Too many viewer stats waiting for Redis')))
+  const warning = records.find((r) => r.message.startsWith('Too many viewer stats waiting for Redis'))
+  expect(warning.meta).toMatchObject({ maxPendingWrites: 5, droppedHeartbeats: 1 })
+
+  server = await startRedis({ port: server.port, dir, args: ['--appendonly', 'yes', '--appendfsync', 'always'] })
+  await waitFor(() => stats.close().then(() => true, () => false), { timeout: 10000, interval: 300 })
+  const stored = (await client.smembers(`${prefix}local-video-viewer-stats-keys`)).sort()
+  expect(stored).toEqual([0, 1, 2, 3, 4].map((i) => member(`capped-${i}`)).sort())
+  expect(JSON.parse(await client.get(`${prefix}${member('capped-0')}`)).watchSections).toEqual([{ start: 0, end: 9 }])
+})

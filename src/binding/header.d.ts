@@ -118,6 +118,12 @@ export interface VideoViewerStatsOptions {
   callbackTimeout?: Duration
   /** Extra: `saveViewerStats` calls in flight at once while processing. Default 8. */
   processConcurrency?: number
+  /**
+   * Extra: most viewers waiting for Redis. Beyond it (Redis down for long) heartbeats of new
+   * viewers are dropped with a warning and counted in `droppedHeartbeats`, so memory stays
+   * bounded; viewers already in memory keep being updated. Default 1,000,000 (about 120 MB).
+   */
+  maxPendingWrites?: number
 }
 
 /** Options of `new VideoViewerCounters()`. */

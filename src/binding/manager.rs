@@ -65,6 +65,8 @@ pub struct ManagerInternalStats {
   pub redis_errors: f64,
   /// Host callback failures since start.
   pub callback_errors: f64,
+  /// Heartbeats of new viewers dropped because `maxPendingWrites` viewers waited for Redis.
+  pub dropped_heartbeats: f64,
 }
 
 /// PeerTube's `VideoViewsManager`, natively: `processLocalView` for player heartbeats,
@@ -362,6 +364,7 @@ impl VideoViewsManager {
       redis_errors: (stats.redis_errors + views_redis_errors) as f64,
       callback_errors: (stats.callback_errors + counters.callback_errors + views_callback_errors)
         as f64,
+      dropped_heartbeats: stats.dropped_heartbeats as f64,
     }
   }
 

@@ -80,6 +80,8 @@ pub struct ViewerStatsInternalStats {
   pub redis_errors: f64,
   /// Failed `saveViewerStats` calls since start.
   pub callback_errors: f64,
+  /// Heartbeats of new viewers dropped because `maxPendingWrites` viewers waited for Redis.
+  pub dropped_heartbeats: f64,
 }
 
 /// PeerTube's `VideoViewerStats`: watch sections, watch time and GeoIP of every viewer, in a
@@ -109,6 +111,8 @@ pub fn build_stats_engine(
     max_sections: options::positive_integer(object, "maxWatchSections", 100, 100_000)? as usize,
     callback_timeout_ms: options::duration(object, "callbackTimeout", 60_000)?,
     process_concurrency: options::positive_integer(object, "processConcurrency", 8, 1_000)?
+      as usize,
+    max_pending_writes: options::positive_integer(object, "maxPendingWrites", 1_000_000, 1 << 40)?
       as usize,
   };
   let save = batch_fn(
@@ -375,6 +379,7 @@ impl VideoViewerStats {
       last_process_ms: h.last_process_ms as f64,
       redis_errors: h.redis_errors as f64,
       callback_errors: h.callback_errors as f64,
+      dropped_heartbeats: h.dropped_heartbeats as f64,
     }
   }
 

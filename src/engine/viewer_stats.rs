@@ -69,6 +69,9 @@ pub struct StatsConfig {
   pub callback_timeout_ms: u64,
   /// Host persistence calls in flight at once during processing.
   pub process_concurrency: usize,
+  /// Most viewers waiting for Redis: beyond it (Redis down for long), heartbeats of new viewers
+  /// are dropped with a warning and counted, so memory stays bounded.
+  pub max_pending_writes: usize,
 }
 
 /// One viewer of one video.
@@ -143,6 +146,8 @@ pub struct StatsHealth {
   pub redis_errors: u64,
   /// Host callback failures since start.
   pub callback_errors: u64,
+  /// Heartbeats of new viewers dropped because `max_pending_writes` viewers waited for Redis.
+  pub dropped_heartbeats: u64,
 }
 
 struct Entry {
@@ -218,6 +223,7 @@ pub struct ViewerStatsEngine<H: StatsHost> {
   last_process_ms: AtomicU64,
   redis_errors: AtomicU64,
   callback_errors: AtomicU64,
+  dropped_heartbeats: AtomicU64,
 }
 
 impl<H: StatsHost> ViewerStatsEngine<H> {
@@ -244,6 +250,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
       last_process_ms: AtomicU64::new(0),
       redis_errors: AtomicU64::new(0),
       callback_errors: AtomicU64::new(0),
+      dropped_heartbeats: AtomicU64::new(0),
     }
   }
 
@@ -314,6 +321,9 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     } else {
       return Ok(false);
     };
+    if self.refuse_new_viewer(state) {
+      return Ok(true);
+    }
     complete(beat);
     let fresh = self.new_stats(beat, now);
     self.apply(state, beat, now, Some((fresh, unverified)));
@@ -353,11 +363,31 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     } else if state.in_flight.contains(&beat.viewer) {
       let fresh = self.new_stats(&beat, now);
       self.apply(&mut state, &beat, now, Some((fresh, false)));
-    } else {
+    } else if !self.refuse_new_viewer(&state) {
       let stats = stats.unwrap_or_else(|| self.new_stats(&beat, now));
       self.apply(&mut state, &beat, now, Some((stats, unverified)));
     }
     Ok(())
+  }
+
+  /// Whether a new viewer must be refused because too many viewers wait for Redis; counts and
+  /// warns (the first time, then every 10,000 drops).
+  fn refuse_new_viewer(&self, state: &State) -> bool {
+    if state.dirty_count < self.config.max_pending_writes {
+      return false;
+    }
+    let dropped = self.dropped_heartbeats.fetch_add(1, Ordering::Relaxed) + 1;
+    if dropped == 1 || dropped.is_multiple_of(10_000) {
+      self.logger.warn(
+        "Too many viewer stats waiting for Redis, dropping heartbeats of new viewers.",
+        || {
+          Meta::field("pendingWrites", state.dirty_count as u64)
+            .and("maxPendingWrites", self.config.max_pending_writes as u64)
+            .and("droppedHeartbeats", dropped)
+        },
+      );
+    }
+    true
   }
 
   fn new_stats(&self, beat: &Heartbeat, now: u64) -> ViewerStats {
@@ -954,6 +984,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
       last_process_ms: self.last_process_ms.load(Ordering::Relaxed),
       redis_errors: self.redis_errors.load(Ordering::Relaxed),
       callback_errors: self.callback_errors.load(Ordering::Relaxed),
+      dropped_heartbeats: self.dropped_heartbeats.load(Ordering::Relaxed),
     }
   }
 
