@@ -297,9 +297,11 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     beat: &mut Heartbeat,
     complete: &mut dyn FnMut(&mut Heartbeat),
   ) -> Result<bool> {
-    self.ensure_open()?;
     let now = now_ms();
     let mut guard = self.lock();
+    // Checked under the state lock, which close() also holds to set the flag: a heartbeat is
+    // either refused or applied before the final sync takes its snapshot.
+    self.ensure_open()?;
     let state = &mut *guard;
     if let Some(entry) = state.cache.get_mut(&beat.viewer) {
       if self.apply_to(entry, &mut state.dirty_count, beat, now)
@@ -1013,7 +1015,11 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
   /// Stops the timers, waits for a running pass and writes everything pending to Redis.
   /// Idempotent: calling it again retries the final write if Redis was down.
   pub async fn close(&self) -> Result<SyncReport> {
-    self.closed.store(true, Ordering::Release);
+    {
+      // Under the state lock: no heartbeat can be half-way between its check and its update.
+      let _state = self.lock();
+      self.closed.store(true, Ordering::Release);
+    }
     self.stop.send_replace(true);
     let _pass = self.process_lock.lock().await;
     self.sync().await
