@@ -214,18 +214,7 @@ impl Js {
   pub fn string(self, field: &str, max_bytes: usize) -> Result<String> {
     let len = self.string_len(field, max_bytes)?;
     let mut buf = vec![0u8; len + 1];
-    let mut written = 0usize;
-    // SAFETY: buf has len + 1 bytes, napi writes at most that including the NUL.
-    let status = unsafe {
-      sys::napi_get_value_string_utf8(
-        self.env,
-        self.raw,
-        buf.as_mut_ptr().cast(),
-        buf.len(),
-        &mut written,
-      )
-    };
-    check(self.env, status, field)?;
+    let written = self.read_utf8(&mut buf, field)?;
     buf.truncate(written);
     // napi writes lone surrogates as U+FFFD, so this is valid UTF-8; be safe anyway.
     String::from_utf8(buf).map_err(|_| Error::invalid_range(field, "must be valid UTF-8"))
@@ -245,18 +234,7 @@ impl Js {
       // Too long for the stack buffer: the allocating reader enforces the same limit.
       return f(&self.string(field, MAX)?);
     }
-    let mut written = 0usize;
-    // SAFETY: `capacity` bytes of `buf` are writable; napi writes at most that, NUL included.
-    let status = unsafe {
-      sys::napi_get_value_string_utf8(
-        self.env,
-        self.raw,
-        buf.as_mut_ptr().cast(),
-        capacity,
-        &mut written,
-      )
-    };
-    self.string_status(status, field)?;
+    let written = self.read_utf8(&mut buf[..capacity], field)?;
     if written > MAX {
       // Truncated: report the real length.
       let len = self.string_len(field, usize::MAX)?;
@@ -268,6 +246,24 @@ impl Js {
     let text = std::str::from_utf8(&buf[..written])
       .map_err(|_| Error::invalid_range(field, "must be valid UTF-8"))?;
     f(text)
+  }
+
+  /// Copies the string into `buf` (NUL-terminated, truncated to fit); returns the bytes written
+  /// without the NUL. A non-string is a `TypeError`.
+  fn read_utf8(self, buf: &mut [u8], field: &str) -> Result<usize> {
+    let mut written = 0usize;
+    // SAFETY: `buf.len()` bytes are writable; napi writes at most that, NUL included.
+    let status = unsafe {
+      sys::napi_get_value_string_utf8(
+        self.env,
+        self.raw,
+        buf.as_mut_ptr().cast(),
+        buf.len(),
+        &mut written,
+      )
+    };
+    self.string_status(status, field)?;
+    Ok(written)
   }
 
   /// The outcome of a `napi_get_value_string_utf8` call on this value.

@@ -52,7 +52,10 @@ pub enum FastPath {
 /// A request with its identity resolved.
 pub struct Prepared {
   request: LocalViewRequest,
+  /// The identity as text (view dedup keys).
   identity: String,
+  /// The identity packed, with the video: the viewer stats key (also the counters' key).
+  viewer: ViewerId,
 }
 
 /// The three engines of one PeerTube instance.
@@ -89,39 +92,50 @@ impl<S: StatsHost, C: CountersHost, V: ViewsHost> Manager<S, C, V> {
       request.ip.as_deref(),
       &self.identity_salt,
     );
-    Ok(Prepared { request, identity })
+    let viewer = ViewerId {
+      session_id: identity.as_str().into(),
+      video_id: request.video.info.id,
+    };
+    Ok(Prepared {
+      request,
+      identity,
+      viewer,
+    })
   }
 
+  /// The heartbeat of a request, without its `ip` and `video_uuid` ([`Self::complete`] adds
+  /// them when a new viewer needs them).
   fn heartbeat(&self, prepared: &Prepared) -> Heartbeat {
-    let r = &prepared.request;
     Heartbeat {
-      viewer: self.viewer(prepared),
-      current_time: r.current_time,
-      event: r.event,
-      ip: r.ip.clone(),
-      video_uuid: Some(r.video.info.uuid.to_string()),
+      viewer: prepared.viewer.clone(),
+      current_time: prepared.request.current_time,
+      event: prepared.request.event,
+      ip: None,
+      video_uuid: None,
     }
   }
 
-  fn viewer(&self, prepared: &Prepared) -> ViewerId {
-    ViewerId {
-      session_id: prepared.identity.as_str().into(),
-      video_id: prepared.request.video.info.id,
-    }
+  fn complete(prepared: &Prepared, beat: &mut Heartbeat) {
+    beat.ip.clone_from(&prepared.request.ip);
+    beat.video_uuid = Some(prepared.request.video.info.uuid.to_string());
   }
 
   /// Answers from memory when possible (no Promise hop, no Redis round trip).
   pub fn process_in_memory(&self, prepared: &Prepared) -> Result<FastPath> {
-    if !self.stats.heartbeat_in_memory(&self.heartbeat(prepared))? {
+    let mut beat = self.heartbeat(prepared);
+    if !self
+      .stats
+      .heartbeat_in_memory_lazy(&mut beat, &mut |beat| Self::complete(prepared, beat))?
+    {
       return Ok(FastPath::NeedsStats);
     }
     let video = &prepared.request.video;
     let success_viewer = self
       .counters
-      .add_local_viewer(&video.info, &prepared.identity.as_str().into())?;
+      .add_local_viewer(&video.info, &prepared.viewer.session_id)?;
     let watch_time = self
       .stats
-      .watch_time_in_memory(&self.viewer(prepared))
+      .watch_time_in_memory(&prepared.viewer)
       .unwrap_or(0);
     if !self.views.has_enough_watch_time(video, watch_time)
       || self
@@ -158,12 +172,14 @@ impl<S: StatsHost, C: CountersHost, V: ViewsHost> Manager<S, C, V> {
 
   /// The whole request with I/O (after [`FastPath::NeedsStats`]).
   pub async fn process(&self, prepared: &Prepared) -> Result<ViewOutcome> {
-    self.stats.heartbeat(self.heartbeat(prepared)).await?;
+    let mut beat = self.heartbeat(prepared);
+    Self::complete(prepared, &mut beat);
+    self.stats.heartbeat(beat).await?;
     let video = &prepared.request.video;
     let success_viewer = self
       .counters
-      .add_local_viewer(&video.info, &prepared.identity.as_str().into())?;
-    let watch_time = self.stats.watch_time(&self.viewer(prepared)).await?;
+      .add_local_viewer(&video.info, &prepared.viewer.session_id)?;
+    let watch_time = self.stats.watch_time(&prepared.viewer).await?;
     self.decide_view(prepared, success_viewer, watch_time).await
   }
 }

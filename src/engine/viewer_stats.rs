@@ -284,9 +284,8 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
 
   /// Applies a heartbeat when the viewer is in memory (no I/O). Returns `false` when the
   /// viewer must be read from Redis first: call [`Self::heartbeat`] then.
-  pub fn heartbeat_in_memory(&self, beat: &Heartbeat) -> Result<bool> {
-    let mut beat = beat.clone();
-    self.heartbeat_in_memory_lazy(&mut beat, &mut |_| {})
+  pub fn heartbeat_in_memory(&self, beat: &mut Heartbeat) -> Result<bool> {
+    self.heartbeat_in_memory_lazy(beat, &mut |_| {})
   }
 
   /// [`Self::heartbeat_in_memory`] for a heartbeat whose `ip` and `video_uuid` are filled by
@@ -333,8 +332,8 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
   }
 
   /// Applies a heartbeat, reading the viewer from Redis on a cache miss.
-  pub async fn heartbeat(&self, beat: Heartbeat) -> Result<()> {
-    if self.heartbeat_in_memory(&beat)? {
+  pub async fn heartbeat(&self, mut beat: Heartbeat) -> Result<()> {
+    if self.heartbeat_in_memory(&mut beat)? {
       return Ok(());
     }
     let loaded = self.store().get(&beat.viewer.member()).await;
