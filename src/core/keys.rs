@@ -7,6 +7,9 @@ pub const VIEWER_STATS_SET: &str = "local-video-viewer-stats-keys";
 
 const VIEWER_STATS_KEY_PREFIX: &str = "local-video-viewer-stats-";
 
+/// Prefix of this engine's processing claims (not a PeerTube key: PeerTube never reads it).
+const CLAIM_KEY_PREFIX: &str = "native-views-claim-";
+
 /// PeerTube's Redis prefix: `redis-{webserverHost}-`.
 pub fn redis_prefix(webserver_host: &str) -> String {
   format!("redis-{webserver_host}-")
@@ -19,6 +22,14 @@ pub fn viewer_stats_key(session_id: &str, video_id: u64) -> String {
   key.push_str(session_id);
   key.push('-');
   push_u64(&mut key, video_id);
+  key
+}
+
+/// Un-prefixed claim key of a viewer being persisted: `native-views-claim-{viewer key}`.
+pub fn claim_key(viewer_key: &str) -> String {
+  let mut key = String::with_capacity(CLAIM_KEY_PREFIX.len() + viewer_key.len());
+  key.push_str(CLAIM_KEY_PREFIX);
+  key.push_str(viewer_key);
   key
 }
 
@@ -51,6 +62,10 @@ mod tests {
     assert_eq!(
       viewer_stats_key("a1b2-c3", 42),
       "local-video-viewer-stats-a1b2-c3-42"
+    );
+    assert_eq!(
+      claim_key("local-video-viewer-stats-a1b2-c3-42"),
+      "native-views-claim-local-video-viewer-stats-a1b2-c3-42"
     );
   }
 

@@ -34,6 +34,8 @@ use tokio::sync::watch;
 const REDIS_BATCH: usize = 1_000;
 /// Viewers handed to the host per call of the batch dispatcher.
 const HOST_BATCH: usize = 1_024;
+/// How much longer than its batch's host calls may take a Redis claim lives.
+const CLAIM_TTL_MARGIN_MS: u64 = 60_000;
 /// Transactions of one sync in flight at once (the connection pipelines them).
 const SYNC_PARALLELISM: usize = 4;
 
@@ -203,6 +205,9 @@ impl State {
 struct Claim {
   id: ViewerId,
   stats: ViewerStats,
+  /// The value Redis holds for it, as read (or as this engine last wrote it): the Redis claim
+  /// succeeds only while Redis still holds exactly this.
+  json: String,
   was_cached: bool,
   was_dirty: bool,
 }
@@ -224,6 +229,8 @@ pub struct ViewerStatsEngine<H: StatsHost> {
   redis_errors: AtomicU64,
   callback_errors: AtomicU64,
   dropped_heartbeats: AtomicU64,
+  /// This engine's name on its Redis claims.
+  claim_token: String,
 }
 
 impl<H: StatsHost> ViewerStatsEngine<H> {
@@ -251,6 +258,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
       redis_errors: AtomicU64::new(0),
       callback_errors: AtomicU64::new(0),
       dropped_heartbeats: AtomicU64::new(0),
+      claim_token: super::claim_token::new_token(),
     }
   }
 
@@ -725,14 +733,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     self.logger.debug("Processing viewer statistics.", || {
       Meta::field("expired", report.expired)
     });
-    let (settled, failed) = self.persist(claims).await;
-    report.discarded = settled.iter().filter(|(_, zero)| *zero).count() as u64;
-    report.persisted = settled.len() as u64 - report.discarded;
-    report.failed = failed.len() as u64;
-    self.restore(failed);
-    self
-      .delete_settled(settled.into_iter().map(|(id, _)| id).collect())
-      .await;
+    self.persist(claims, &mut report).await;
     Ok(report)
   }
 
@@ -745,7 +746,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
   ) -> Result<Vec<Claim>> {
     let lifetime = self.config.lifetime_ms;
     let mut to_fetch: Vec<(&str, ViewerId)> = Vec::new();
-    let mut candidates: Vec<(ViewerId, Option<ViewerStats>)> = Vec::new();
+    let mut candidates: Vec<(ViewerId, Option<(ViewerStats, String)>)> = Vec::new();
     {
       let state = self.lock();
       for member in members {
@@ -777,11 +778,14 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     })?;
     let mut orphans = Vec::new();
     for ((member, id), value) in to_fetch.into_iter().zip(values) {
-      match value.map(|json| ViewerStats::from_json(&json)) {
-        None => orphans.push(member),
-        Some(Ok(stats)) if stats.is_expired(now, lifetime) => candidates.push((id, Some(stats))),
-        Some(Ok(_)) => {}
-        Some(Err(err)) => self.logger.error(
+      let Some(json) = value else {
+        orphans.push(member);
+        continue;
+      };
+      match ViewerStats::from_json(&json) {
+        Ok(stats) if stats.is_expired(now, lifetime) => candidates.push((id, Some((stats, json)))),
+        Ok(_) => {}
+        Err(err) => self.logger.error(
           "Cannot process viewer stats for Redis key, invalid value kept.",
           || Meta::field("key", member).and("error", err),
         ),
@@ -796,20 +800,27 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
       }
       // The cache may have been filled (and updated) since the listing: it wins.
       let claim = match state.cache.remove(&id) {
-        Some(entry) if entry.stats.is_expired(now, lifetime) => Claim {
-          id,
-          stats: entry.stats,
-          was_cached: true,
-          was_dirty: entry.dirty,
-        },
+        Some(entry) if entry.stats.is_expired(now, lifetime) => {
+          if entry.dirty {
+            state.dirty_count -= 1;
+          }
+          Claim {
+            id,
+            json: entry.stats.to_json(),
+            stats: entry.stats,
+            was_cached: true,
+            was_dirty: entry.dirty,
+          }
+        }
         Some(entry) => {
           state.cache.insert(id, entry);
           continue;
         }
         None => match from_redis {
-          Some(stats) => Claim {
+          Some((stats, json)) => Claim {
             id,
             stats,
+            json,
             was_cached: false,
             was_dirty: false,
           },
@@ -852,59 +863,174 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     }
   }
 
-  /// Calls the host for every claim with watch time, in batches of [`HOST_BATCH`] (the host
-  /// side keeps `process_concurrency` calls in flight); returns `(settled, failed)` where
-  /// settled carries `true` for viewers discarded without a call (watch time 0).
-  async fn persist(&self, claims: Vec<Claim>) -> (Vec<(ViewerId, bool)>, Vec<Claim>) {
-    let mut settled = Vec::with_capacity(claims.len());
-    let mut failed = Vec::new();
-    let (zero, mut pending): (Vec<Claim>, Vec<Claim>) =
-      claims.into_iter().partition(|c| c.stats.watch_time() == 0);
-    settled.extend(zero.into_iter().map(|c| (c.id, true)));
+  /// Persists the claims in batches of [`HOST_BATCH`]: each batch is first claimed in Redis
+  /// (so another engine process never persists the same viewer), then every viewer with watch
+  /// time goes to the host (which keeps `process_concurrency` calls in flight), then the settled
+  /// viewers are deleted and the failed ones given back for the next pass.
+  async fn persist(&self, claims: Vec<Claim>, report: &mut ProcessReport) {
     // Each call settles within the callback timeout and at most `process_concurrency` run at
     // once, so a batch settles within this bound (plus the slack of the hop).
     let waves = HOST_BATCH.div_ceil(self.config.process_concurrency.max(1)) as u64;
-    let limit = Duration::from_millis(
-      self
-        .config
-        .callback_timeout_ms
-        .saturating_mul(waves)
-        .saturating_add(5_000),
-    );
-    let batch_size = HOST_BATCH;
+    let limit_ms = self
+      .config
+      .callback_timeout_ms
+      .saturating_mul(waves)
+      .saturating_add(5_000);
+    // A Redis claim outlives the batch's host calls; after a crash it frees itself.
+    let claim_ttl_ms = limit_ms.saturating_add(CLAIM_TTL_MARGIN_MS);
+    let mut pending = claims;
     while !pending.is_empty() {
-      let rest = pending.split_off(pending.len().min(batch_size));
+      let rest = pending.split_off(pending.len().min(HOST_BATCH));
       let batch = std::mem::replace(&mut pending, rest);
-      let records = batch.iter().map(record_of).collect();
-      let outcomes = match tokio::time::timeout(limit, self.host.save_viewer_stats(records)).await {
-        Ok(Ok(outcomes)) => outcomes,
-        Ok(Err(err)) => vec![Err(err); batch.len()],
-        Err(_) => vec![
-          Err(Error::new(
-            ErrorCode::CallbackFailed,
-            "saveViewerStats batch did not settle in time"
-          ));
-          batch.len()
-        ],
+      let batch = match self.claim_in_redis(batch, claim_ttl_ms).await {
+        Ok(claimed) => claimed,
+        Err(unclaimed) => {
+          // Redis is unreachable: keep everything for the next pass.
+          report.failed += (unclaimed.len() + pending.len()) as u64;
+          self.restore(unclaimed);
+          self.restore(std::mem::take(&mut pending));
+          return;
+        }
       };
-      for (claim, outcome) in batch.into_iter().zip(outcomes) {
-        match outcome {
-          Ok(()) => settled.push((claim.id, false)),
-          Err(err) => {
-            self.callback_errors.fetch_add(1, Ordering::Relaxed);
-            self
-              .logger
-              .error("Cannot process viewer stats for Redis key %s.", || {
-                Meta::field("key", claim.id.member())
-                  .and("error", err.message.clone())
-                  .with_err(err.cause.clone())
-              });
-            failed.push(claim);
-          }
+      let (zero, to_save): (Vec<Claim>, Vec<Claim>) =
+        batch.into_iter().partition(|c| c.stats.watch_time() == 0);
+      report.discarded += zero.len() as u64;
+      let mut settled: Vec<ViewerId> = zero.into_iter().map(|c| c.id).collect();
+      let mut failed = Vec::new();
+      for (claim, outcome) in to_save
+        .iter()
+        .zip(self.save(&to_save, Duration::from_millis(limit_ms)).await)
+      {
+        if let Err(err) = outcome {
+          self.callback_errors.fetch_add(1, Ordering::Relaxed);
+          self
+            .logger
+            .error("Cannot process viewer stats for Redis key %s.", || {
+              Meta::field("key", claim.id.member())
+                .and("error", err.message.clone())
+                .with_err(err.cause.clone())
+            });
+          failed.push(claim.id.clone());
         }
       }
+      let failed: HashSet<ViewerId, FxBuild> = failed.into_iter().collect();
+      let (failed, saved): (Vec<Claim>, Vec<Claim>) =
+        to_save.into_iter().partition(|c| failed.contains(&c.id));
+      report.persisted += saved.len() as u64;
+      report.failed += failed.len() as u64;
+      settled.extend(saved.into_iter().map(|c| c.id));
+      self.delete_settled(settled).await;
+      self.release(&failed).await;
+      self.restore(failed);
     }
-    (settled, failed)
+  }
+
+  /// One host call for a batch: an outcome per claim, in order.
+  async fn save(&self, claims: &[Claim], limit: Duration) -> Vec<Result<()>> {
+    if claims.is_empty() {
+      return Vec::new();
+    }
+    let records = claims.iter().map(record_of).collect();
+    match tokio::time::timeout(limit, self.host.save_viewer_stats(records)).await {
+      Ok(Ok(outcomes)) if outcomes.len() == claims.len() => outcomes,
+      Ok(Ok(_)) => vec![
+        Err(Error::new(
+          ErrorCode::Internal,
+          "saveViewerStats batch returned a wrong number of outcomes"
+        ));
+        claims.len()
+      ],
+      Ok(Err(err)) => vec![Err(err); claims.len()],
+      Err(_) => vec![
+        Err(Error::new(
+          ErrorCode::CallbackFailed,
+          "saveViewerStats batch did not settle in time"
+        ));
+        claims.len()
+      ],
+    }
+  }
+
+  /// Claims a batch in Redis. `Ok`: the claims this engine now holds (the others were
+  /// persisted, changed or claimed by another process meanwhile, and are let go); `Err`: Redis
+  /// could not be reached, nothing is claimed.
+  async fn claim_in_redis(
+    &self,
+    batch: Vec<Claim>,
+    ttl_ms: u64,
+  ) -> std::result::Result<Vec<Claim>, Vec<Claim>> {
+    let members: Vec<String> = batch.iter().map(|c| c.id.member()).collect();
+    let viewers: Vec<(&str, &str)> = members
+      .iter()
+      .zip(&batch)
+      .map(|(member, claim)| (member.as_str(), claim.json.as_str()))
+      .collect();
+    let claimed = match self
+      .store()
+      .claim(&viewers, &self.claim_token, ttl_ms)
+      .await
+    {
+      Ok(claimed) => claimed,
+      Err(err) => {
+        self.redis_failed(&err, "Cannot claim viewers to process.");
+        return Err(batch);
+      }
+    };
+    let (held, lost): (Vec<_>, Vec<_>) = batch
+      .into_iter()
+      .zip(claimed)
+      .partition(|(_, claimed)| *claimed);
+    self.let_go(lost.into_iter().map(|(claim, _)| claim).collect());
+    Ok(held.into_iter().map(|(claim, _)| claim).collect())
+  }
+
+  /// Claims lost to another writer: Redis (or the other process) has the viewer now. Only
+  /// changes that never reached Redis are kept, and whatever is cached for these viewers is
+  /// merged with what Redis holds before it is written (`unverified`).
+  fn let_go(&self, lost: Vec<Claim>) {
+    if lost.is_empty() {
+      return;
+    }
+    self
+      .logger
+      .debug("Viewers claimed by another writer, skipped.", || {
+        Meta::field("viewers", lost.len() as u64)
+      });
+    let mut state = self.lock();
+    for claim in lost {
+      state.in_flight.remove(&claim.id);
+      state.forget_member(&claim.id);
+      if let Some(fresh) = state.cache.get_mut(&claim.id) {
+        if claim.was_dirty {
+          fresh.stats.prepend(claim.stats);
+        }
+        fresh.unverified = true;
+        state.mark_dirty(&claim.id);
+      } else if claim.was_dirty {
+        state.cache.insert(
+          claim.id.clone(),
+          Entry {
+            stats: claim.stats,
+            dirty: false,
+            unverified: true,
+          },
+        );
+        state.mark_dirty(&claim.id);
+      }
+    }
+  }
+
+  /// Gives back the Redis claims of viewers whose persistence failed (best effort: a claim
+  /// that cannot be released expires by itself).
+  async fn release(&self, failed: &[Claim]) {
+    if failed.is_empty() {
+      return;
+    }
+    let members: Vec<String> = failed.iter().map(|c| c.id.member()).collect();
+    let refs: Vec<&str> = members.iter().map(String::as_str).collect();
+    if let Err(err) = self.store().release(&refs, &self.claim_token).await {
+      self.redis_failed(&err, "Cannot release viewer claims, they will expire.");
+    }
   }
 
   /// Puts failed claims back so the next pass retries them, merging with any fresh object.

@@ -1,8 +1,9 @@
 //! Redis commands of the viewer stats (spec 1.5, 1.6 and 4), atomic where PeerTube is not (Q5).
 
 use super::connection::RedisConnection;
-use crate::core::keys::VIEWER_STATS_SET;
+use crate::core::keys::{claim_key, VIEWER_STATS_SET};
 use crate::error::Result;
+use once_cell::sync::Lazy;
 use redis::{AsyncCommands, Script};
 
 /// Deletes the set members whose value key no longer exists (Q6), atomically per member.
@@ -15,6 +16,43 @@ for i = 2, #KEYS do
 end
 return removed
 ";
+
+/// Claims viewers for persistence, so that two engine processes never hand one viewer to their
+/// hosts twice. A viewer is claimed when its value is still exactly the JSON the claimer read
+/// (another process neither persisted nor changed it) and no other process holds its claim.
+/// KEYS: viewer key and claim key per viewer; ARGV: token, ttl in ms, then the JSON per viewer.
+/// Returns 1 (claimed) or 0 per viewer.
+static CLAIM: Lazy<Script> = Lazy::new(|| {
+  Script::new(
+    r"
+local claimed = {}
+for i = 1, #KEYS / 2 do
+  local holder = redis.call('GET', KEYS[2 * i])
+  local ok = 0
+  if (not holder or holder == ARGV[1]) and redis.call('GET', KEYS[2 * i - 1]) == ARGV[2 + i] then
+    redis.call('SET', KEYS[2 * i], ARGV[1], 'PX', ARGV[2])
+    ok = 1
+  end
+  claimed[i] = ok
+end
+return claimed
+",
+  )
+});
+
+/// Gives back the claims this process holds (KEYS: claim keys; ARGV[1]: token).
+static RELEASE: Lazy<Script> = Lazy::new(|| {
+  Script::new(
+    r"
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then
+    redis.call('DEL', KEYS[i])
+  end
+end
+return 0
+",
+  )
+});
 
 /// Viewer stats commands with PeerTube's prefix.
 pub struct ViewerStatsStore<'a> {
@@ -146,7 +184,59 @@ impl<'a> ViewerStatsStore<'a> {
     )
   }
 
-  /// Deletes viewers atomically: one `MULTI { SREM set members..., DEL keys... }`.
+  /// Claims `(member, json)` viewers for `ttl_ms` under `token` (see [`CLAIM`]); returns, in
+  /// order, whether each was claimed.
+  pub async fn claim(
+    &self,
+    viewers: &[(&str, &str)],
+    token: &str,
+    ttl_ms: u64,
+  ) -> Result<Vec<bool>> {
+    if viewers.is_empty() {
+      return Ok(Vec::new());
+    }
+    let mut invocation = CLAIM.prepare_invoke();
+    invocation.arg(token).arg(ttl_ms.max(1));
+    for (member, json) in viewers {
+      invocation
+        .key(self.key(member))
+        .key(self.claim_key(member))
+        .arg(*json);
+    }
+    let claimed: Vec<u8> = self
+      .conn
+      .run("Cannot claim viewers in Redis", |mut c| async move {
+        invocation.invoke_async(&mut c).await
+      })
+      .await?;
+    Ok(claimed.into_iter().map(|c| c == 1).collect())
+  }
+
+  /// Gives back the claims held under `token` on these members.
+  pub async fn release(&self, members: &[&str], token: &str) -> Result<()> {
+    if members.is_empty() {
+      return Ok(());
+    }
+    let mut invocation = RELEASE.prepare_invoke();
+    invocation.arg(token);
+    for member in members {
+      invocation.key(self.claim_key(member));
+    }
+    self
+      .conn
+      .run(
+        "Cannot release viewer claims in Redis",
+        |mut c| async move { invocation.invoke_async::<()>(&mut c).await },
+      )
+      .await
+  }
+
+  fn claim_key(&self, member: &str) -> String {
+    self.key(&claim_key(member))
+  }
+
+  /// Deletes viewers and their claims atomically: one
+  /// `MULTI { SREM set members..., DEL keys... claim keys... }`.
   pub async fn delete(&self, members: &[&str]) -> Result<()> {
     if members.is_empty() {
       return Ok(());
@@ -160,7 +250,7 @@ impl<'a> ViewerStatsStore<'a> {
     srem.ignore();
     let del = pipe.cmd("DEL");
     for member in members {
-      del.arg(self.key(member));
+      del.arg(self.key(member)).arg(self.claim_key(member));
     }
     del.ignore();
     self
