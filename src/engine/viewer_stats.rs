@@ -231,6 +231,8 @@ pub struct ViewerStatsEngine<H: StatsHost> {
   dropped_heartbeats: AtomicU64,
   /// This engine's name on its Redis claims.
   claim_token: String,
+  /// [`RedisConnection::connections`] as of the last sync.
+  seen_connections: AtomicU64,
 }
 
 impl<H: StatsHost> ViewerStatsEngine<H> {
@@ -259,6 +261,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
       callback_errors: AtomicU64::new(0),
       dropped_heartbeats: AtomicU64::new(0),
       claim_token: super::claim_token::new_token(),
+      seen_connections: AtomicU64::new(0),
     }
   }
 
@@ -501,16 +504,34 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     result
   }
 
+  /// Whether the connection was re-established since the last sync.
+  fn reconnected(&self) -> bool {
+    let now = self.connection.connections();
+    let seen = self.seen_connections.swap(now, Ordering::AcqRel);
+    seen != 0 && seen != now
+  }
+
   async fn write_pending(&self) -> Result<SyncReport> {
     self.retry_pending_deletes().await?;
-    let (ready, fresh) = {
+    // After a reconnection Redis may have lost what it acknowledged (a restart without
+    // persistence, a failover before the replica caught up): every cached viewer is written
+    // again where its key is missing.
+    let reconnected = self.reconnected();
+    let (ready, fresh, restores) = {
       let mut guard = self.lock();
       let state = &mut *guard;
       let mut ready = Vec::with_capacity(state.dirty_count);
       let mut fresh = Vec::new();
-      if state.dirty_count > 0 {
+      let mut restores = Vec::new();
+      if state.dirty_count > 0 || reconnected {
         for (id, entry) in state.cache.iter_mut() {
-          if !entry.dirty || state.in_flight.contains(id) {
+          if state.in_flight.contains(id) {
+            continue;
+          }
+          if !entry.dirty {
+            if reconnected && !entry.unverified {
+              restores.push(((id.member(), entry.stats.to_json()), id.clone()));
+            }
             continue;
           }
           entry.dirty = false;
@@ -523,9 +544,22 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
           }
         }
       }
-      (ready, fresh)
+      (ready, fresh, restores)
     };
     let mut written = ready.len() as u64;
+    let mut restore_failure = None;
+    if !restores.is_empty() {
+      let count = restores.len() as u64;
+      // A key that exists is left as it is: Redis kept it.
+      let (restored, _kept, failure) = self.write_batches(restores, WriteMode::IfAbsent).await;
+      let restored = restored.len() as u64;
+      written += restored;
+      self.logger.info(
+        "Redis reconnected: rewrote cached viewers it had lost.",
+        || Meta::field("restored", restored).and("cached", count),
+      );
+      restore_failure = failure;
+    }
     let fresh_count = fresh.len() as u64;
     let (written_fresh, conflicts, fresh_failure) =
       self.write_batches(fresh, WriteMode::IfAbsent).await;
@@ -556,7 +590,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
       }
     }
     let (_, _, failure) = self.write_batches(ready, WriteMode::Overwrite).await;
-    match fresh_failure.or(failure) {
+    match restore_failure.or(fresh_failure).or(failure) {
       Some(err) => Err(err),
       None => Ok(SyncReport { written }),
     }

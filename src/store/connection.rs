@@ -13,6 +13,7 @@ use redis::{
   AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, IntoConnectionInfo,
   RedisConnectionInfo,
 };
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,8 @@ pub struct RedisConnection {
   config: AsyncConnectionConfig,
   current: Mutex<Option<MultiplexedConnection>>,
   connecting: tokio::sync::Mutex<Option<Instant>>,
+  /// Connections established so far.
+  connections: AtomicU64,
   description: String,
 }
 
@@ -103,8 +106,16 @@ impl RedisConnection {
         .set_response_timeout(Some(Duration::from_millis(config.response_timeout_ms))),
       current: Mutex::new(None),
       connecting: tokio::sync::Mutex::new(None),
+      connections: AtomicU64::new(0),
       description,
     })
+  }
+
+  /// How many connections were established so far: a change means the connection was lost
+  /// and re-established, possibly to a Redis that lost data (restart without persistence,
+  /// Sentinel failover before replication caught up).
+  pub fn connections(&self) -> u64 {
+    self.connections.load(Ordering::Acquire)
   }
 
   /// A connection handle (cheap clone of the shared multiplexed connection).
@@ -141,6 +152,7 @@ impl RedisConnection {
     match connected {
       Ok(conn) => {
         *last_failure = None;
+        self.connections.fetch_add(1, Ordering::AcqRel);
         if let Ok(mut current) = self.current.lock() {
           *current = Some(conn.clone());
         }
