@@ -61,14 +61,18 @@ async function startRedis({ port, args = [], configFile, dir, ready = 'Ready to 
   }
 }
 
-/** A Redis Sentinel on a free port monitoring `127.0.0.1:masterPort` as `name` (quorum 1). */
-async function startSentinel({ masterPort, name = 'mymaster', dir }) {
+/**
+ * A Redis Sentinel on a free port monitoring `127.0.0.1:masterPort` as `name`. `replicaPorts`
+ * are declared up front, so the sentinel need not wait for its first INFO (10 s) to know them.
+ */
+async function startSentinel({ masterPort, name = 'mymaster', dir, quorum = 1, replicaPorts = [] }) {
   const configFile = path.join(dir, `sentinel-${Date.now()}-${Math.random().toString(16).slice(2)}.conf`)
   fs.writeFileSync(
     configFile,
     [
       'bind 127.0.0.1',
-      `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
+      `sentinel monitor ${name} 127.0.0.1 ${masterPort} ${quorum}`,
+      ...replicaPorts.map((port) => `sentinel known-replica ${name} 127.0.0.1 ${port}`),
       `sentinel down-after-milliseconds ${name} 1000`,
       `sentinel failover-timeout ${name} 5000`,
       '',
