@@ -64,7 +64,9 @@ CREATE INDEX "video_view_start_date" ON "videoView" ("startDate");
 
 async function admin(sql) {
   const client = new Client({ ...connection, database: 'postgres' })
-  await client.connect()
+  await client.connect().catch((err) => {
+    throw new Error(`PostgreSQL is needed at ${connection.host}:${connection.port} (user ${connection.user}): ${err.message}`, { cause: err })
+  })
   try {
     await client.query(sql)
   } finally {
