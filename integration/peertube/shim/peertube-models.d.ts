@@ -1,0 +1,2 @@
+/* @peertube/peertube-models (packages/models/src/videos/video-view.model.ts). */
+export type VideoViewEvent = 'seek'

@@ -1,0 +1,153 @@
+/*
+ * Drop-in replacement of PeerTube's server/core/lib/views/video-views-manager.ts: the same class,
+ * singleton and methods, delegating to the native VideoViewsManager of peertube-native-views.
+ * Options come from PeerTube's CONFIG and constants; the host callbacks are PeerTube's models
+ * and senders (native-host.ts over native-ports.ts). See README.md in this folder.
+ */
+import config from 'config'
+import { join } from 'node:path'
+import { VideoViewsManager as NativeVideoViewsManager } from 'peertube-native-views'
+import type { RedisOptions, VideoViewsManagerOptions, ViewsLogger } from 'peertube-native-views'
+import { VideoViewEvent } from '@peertube/peertube-models'
+import { isUsingViewersFederationV2 } from '@peertube/peertube-node-utils'
+import { logger } from '@server/helpers/logger.js'
+import { CONFIG } from '@server/initializers/config.js'
+import { MAX_LOCAL_VIEWER_WATCH_SECTIONS, VIEW_LIFETIME, VIEWER_SYNC_REDIS, WEBSERVER } from '@server/initializers/constants.js'
+import { getCachedVideoDuration } from '@server/lib/video.js'
+import { MVideo, MVideoImmutable } from '@server/types/models/index.js'
+import { buildNativeHost, NativeHost } from './native-host.js'
+import { peertubePorts } from './native-ports.js'
+
+export type ViewerScope = 'local' | 'remote'
+export type VideoScope = 'local' | 'remote'
+
+/** The native manager's options from PeerTube's configuration. */
+export function buildNativeOptions (host: NativeHost = buildNativeHost(peertubePorts)): VideoViewsManagerOptions {
+  return {
+    redis: config.get<RedisOptions>('redis'), // PeerTube's YAML section as it is
+    webserverHost: WEBSERVER.HOST,
+    geoIp: CONFIG.GEO_IP.ENABLED
+      ? {
+        // The files PeerTube's GeoIP helper downloads (opened once, at init).
+        countryDatabasePath: join(CONFIG.STORAGE.BIN_DIR, 'dbip-country-lite-latest.mmdb'),
+        cityDatabasePath: CONFIG.GEO_IP.CITY.DATABASE_URL
+          ? join(CONFIG.STORAGE.BIN_DIR, 'dbip-city-lite-latest.mmdb')
+          : null
+      }
+      : null,
+    trustViewerSessionId: CONFIG.VIEWS.VIDEOS.TRUST_VIEWER_SESSION_ID === true,
+    viewExpiration: CONFIG.VIEWS.VIDEOS.VIEW_EXPIRATION,
+    countViewAfter: CONFIG.VIEWS.VIDEOS.COUNT_VIEW_AFTER,
+    localBufferUpdateInterval: CONFIG.VIEWS.VIDEOS.LOCAL_BUFFER_UPDATE_INTERVAL,
+    viewersFederationV2: isUsingViewersFederationV2(),
+    viewerStatsLifetime: VIEW_LIFETIME.VIEWER_STATS,
+    viewerCounterLifetime: VIEW_LIFETIME.VIEWER_COUNTER,
+    syncRedisInterval: VIEWER_SYNC_REDIS,
+    maxWatchSections: MAX_LOCAL_VIEWER_WATCH_SECTIONS,
+    logger: nativeLogger(),
+    host
+  }
+}
+
+/** PeerTube's winston logger, called as methods (the engine calls plain functions). */
+function nativeLogger (): ViewsLogger {
+  return {
+    level: logger.level,
+    debug: (message, meta) => logger.debug(message, meta),
+    info: (message, meta) => logger.info(message, meta),
+    warn: (message, meta) => logger.warn(message, meta),
+    error: (message, meta) => logger.error(message, meta)
+  }
+}
+
+export class VideoViewsManager {
+
+  private static instance: VideoViewsManager
+
+  private native!: NativeVideoViewsManager
+
+  private constructor () {
+  }
+
+  /** Starts the engines and their timers (stats sync and processing, counters, buffer, hourly stats). */
+  init (options: VideoViewsManagerOptions = buildNativeOptions()) {
+    this.native = new NativeVideoViewsManager(options)
+  }
+
+  async processLocalView (options: {
+    video: MVideoImmutable
+    currentTime: number
+    ip: string | null
+    sessionId?: string
+    viewEvent?: VideoViewEvent
+  }): Promise<{ successView: boolean, successViewer: boolean }> {
+    const { video, currentTime, ip, sessionId, viewEvent } = options
+
+    // PeerTube's view rule reads the duration the same way (memoized 10 s).
+    const { duration, isLive } = await getCachedVideoDuration(video.id)
+
+    return this.native.processLocalView({
+      video: { id: video.id, uuid: video.uuid, remote: video.remote, duration: duration ?? null, isLive },
+      currentTime,
+      ip,
+      sessionId: sessionId ?? null,
+      viewEvent: viewEvent ?? null
+    })
+  }
+
+  async processRemoteView (options: {
+    video: MVideo
+    viewerId: string | null
+    viewerExpires?: Date
+    viewerResultCounter?: number
+  }): Promise<void> {
+    const { video, viewerId, viewerExpires, viewerResultCounter } = options
+
+    await this.native.processRemoteView({
+      video: { id: video.id, uuid: video.uuid, remote: video.remote },
+      viewerId: viewerId ?? '',
+      viewerExpires: viewerExpires ?? null,
+      viewerResultCounter: viewerResultCounter ?? null
+    })
+  }
+
+  getTotalViewersOf (video: Pick<MVideo, 'id'>): number {
+    return this.native.getTotalViewersOf({ id: video.id })
+  }
+
+  getTotalViewers (options: {
+    viewerScope: ViewerScope
+    videoScope: VideoScope
+  }): number {
+    return this.native.getTotalViewers(options)
+  }
+
+  /** Expiry of a viewer announced with a View activity (send-view.ts). */
+  buildViewerExpireTime (): number {
+    return new Date().getTime() + VIEW_LIFETIME.VIEWER_COUNTER
+  }
+
+  /** Debug command `process-video-viewers`. */
+  async processViewerStats (): Promise<void> {
+    await this.native.processViewerStats()
+  }
+
+  /** Debug command `process-video-views-buffer` (was VideoViewsBufferScheduler). */
+  async processViewsBuffer (): Promise<void> {
+    await this.native.processViewsBuffer()
+  }
+
+  /** The `videos-views-stats` job: views of local hour `hour` (default: the previous hour). */
+  async processHourlyViewStats (hour?: number): Promise<void> {
+    await this.native.processHourlyViewStats(hour)
+  }
+
+  /** On SIGTERM/SIGINT, before Redis and the database close: writes what is pending to Redis. */
+  async close (): Promise<void> {
+    if (this.native) await this.native.close()
+  }
+
+  static get Instance () {
+    return this.instance || (this.instance = new this())
+  }
+}
