@@ -6,6 +6,7 @@
 'use strict'
 
 const binding = require('./binding.js')
+const { collectMetrics, observeMetrics, toPrometheusText } = require('./metrics.js')
 
 function isObject(value) {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
@@ -53,4 +54,18 @@ class VideoViewsManager extends binding.VideoViewsManager {
   }
 }
 
-module.exports = { ...binding, VideoViewerStats, VideoViewerCounters, VideoViewsManager }
+/** OpenTelemetry-friendly snapshot (see metrics.js): `peertube_viewers_total` and the health figures. */
+VideoViewsManager.prototype.getMetrics = function getMetrics() {
+  return collectMetrics(this)
+}
+
+// One assignment per export: Node's ESM import of this CommonJS module finds named exports only
+// when they are spelled out (a spread hides them).
+exports.VideoViewerStats = VideoViewerStats
+exports.VideoViewerCounters = VideoViewerCounters
+exports.VideoViewsManager = VideoViewsManager
+exports.VideoViews = binding.VideoViews
+exports.getNativeMemory = binding.getNativeMemory
+exports.collectMetrics = collectMetrics
+exports.observeMetrics = observeMetrics
+exports.toPrometheusText = toPrometheusText

@@ -158,6 +158,23 @@ impl Js {
     Ok(Js::new(self.env, out))
   }
 
+  /// `self.bind(this)` for a function: a function that calls `self` with `this` bound, as JS
+  /// callers of a method expect (a logger method may use `this`).
+  pub fn bind(self, this: Js, field: &str) -> Result<Js> {
+    let bind = self.get("bind", field)?;
+    if bind.kind() != Kind::Function {
+      return Err(Error::invalid_type(field, "a function with bind()"));
+    }
+    let mut out = ptr::null_mut();
+    let args = [this.raw];
+    // SAFETY: env and values belong to the current callback; args outlives the call.
+    let status = unsafe {
+      sys::napi_call_function(self.env, self.raw, bind.raw, 1, args.as_ptr(), &mut out)
+    };
+    check(self.env, status, field)?;
+    Ok(Js::new(self.env, out))
+  }
+
   /// Requires an object (not an array, not null).
   pub fn expect_object(self, field: &str) -> Result<Js> {
     match self.kind() {

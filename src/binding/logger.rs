@@ -48,6 +48,8 @@ pub fn read_logger(value: Js) -> Result<Logger> {
     let method = logger.get(name, &field)?;
     match method.kind() {
       Kind::Function => {
+        // Called as `logger[name](message, meta)`: a method may use `this`.
+        let method = method.bind(logger, &field)?;
         let built = pair_fn(value.env, method.raw, build_log_args)
           .map_err(|e| Error::invalid_type(&field, &format!("a usable function ({})", e.reason)))?;
         *slot = Some(built);
