@@ -168,9 +168,8 @@ impl Js {
     let mut out = ptr::null_mut();
     let args = [this.raw];
     // SAFETY: env and values belong to the current callback; args outlives the call.
-    let status = unsafe {
-      sys::napi_call_function(self.env, self.raw, bind.raw, 1, args.as_ptr(), &mut out)
-    };
+    let status =
+      unsafe { sys::napi_call_function(self.env, self.raw, bind.raw, 1, args.as_ptr(), &mut out) };
     check(self.env, status, field)?;
     Ok(Js::new(self.env, out))
   }
