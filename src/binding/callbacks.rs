@@ -31,6 +31,24 @@ impl FromNapiValue for Ignored {
   }
 }
 
+/// What a fire-and-forget callback returned. A Promise gets handlers (the rejection of a
+/// Promise nobody handles can terminate Node); anything else is ignored.
+pub struct Forgotten;
+
+impl FromNapiValue for Forgotten {
+  unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+    let mut is_promise = false;
+    // SAFETY: called by napi on the JS thread with a live value.
+    let status = unsafe { sys::napi_is_promise(env, value, &mut is_promise) };
+    if status == sys::Status::napi_ok && is_promise {
+      // Converting attaches `then`/`catch` handlers; the outcome is then dropped.
+      // SAFETY: checked to be a promise.
+      let _ = unsafe { Promise::<Ignored>::from_napi_value(env, value) };
+    }
+    Ok(Forgotten)
+  }
+}
+
 /// What a host callback returned: a Promise to wait for, or a plain value (already done).
 pub enum HostReturn<T: FromNapiValue + 'static> {
   /// A thenable Promise.
@@ -63,7 +81,8 @@ pub type HostFn<T, R = Ignored> =
   ThreadsafeFunction<T, HostReturn<R>, FnArgs<(Raw,)>, napi::Status, false, true>;
 
 /// A fire-and-forget callback taking two arguments (logger methods, `notifyClients`).
-pub type PairFn<T> = ThreadsafeFunction<T, Ignored, FnArgs<(Raw, Raw)>, napi::Status, false, true>;
+pub type PairFn<T> =
+  ThreadsafeFunction<T, Forgotten, FnArgs<(Raw, Raw)>, napi::Status, false, true>;
 
 /// Wraps the JS function `func` (checked to be a function) as a weak threadsafe function whose
 /// arguments `build` makes on the JS thread.
