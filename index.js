@@ -5,8 +5,22 @@
 // which validates it and reports the same errors with the same codes.
 'use strict'
 
-const binding = require('./binding.js')
+const binding = loadBinding()
 const { collectMetrics, observeMetrics, toPrometheusText } = require('./metrics.js')
+
+/**
+ * The generated loader finds a binary built in this directory (source checkout) or a platform
+ * package; a packed tarball carries its binary under npm/<target>/ instead.
+ */
+function loadBinding() {
+  try {
+    return require('./binding.js')
+  } catch (err) {
+    const bundled = require('./scripts/platform.js').bundledBinary(__dirname)
+    if (!bundled) throw err
+    return require(bundled)
+  }
+}
 
 function isObject(value) {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
