@@ -57,25 +57,35 @@ async function main() {
   if (help) return console.log(help)
   const redis = await demoRedis()
   const webserverHost = `demo-${process.pid}-${Date.now()}.local`
-  const stored = storedViewers()
-  const warnings = []
-  const manager = new VideoViewsManager({
-    redis: redis.section,
-    webserverHost,
-    viewerCounterLifetime: options.counterLifetime * 1000,
-    viewerStatsLifetime: options.statsLifetime * 1000,
-    syncRedisInterval: '1 second',
-    countViewAfter: COUNT_VIEW_AFTER * 1000,
-    viewersFederationV2: true,
-    logger: { warn: (message) => warnings.push(message), error: (message) => warnings.push(message) },
-    host: stored.host,
-  })
-  const stop = async () => {
-    await manager.close().catch(() => {})
-    await redis.cleanup(`redis-${webserverHost}-`)
-  }
+  let manager = null
+  let stopped = null
+  const stop = () =>
+    (stopped ??= (async () => {
+      if (manager) await manager.close().catch(() => {})
+      await redis.cleanup(`redis-${webserverHost}-`)
+    })())
   process.once('SIGINT', () => stop().then(() => process.exit(130)))
+  try {
+    const stored = storedViewers()
+    const warnings = []
+    manager = new VideoViewsManager({
+      redis: redis.section,
+      webserverHost,
+      viewerCounterLifetime: options.counterLifetime * 1000,
+      viewerStatsLifetime: options.statsLifetime * 1000,
+      syncRedisInterval: '1 second',
+      countViewAfter: COUNT_VIEW_AFTER * 1000,
+      viewersFederationV2: true,
+      logger: { warn: (message) => warnings.push(message), error: (message) => warnings.push(message) },
+      host: stored.host,
+    })
+    await simulate({ options, manager, redis, stored, warnings, webserverHost, stop })
+  } finally {
+    await stop() // never leave the private redis-server running
+  }
+}
 
+async function simulate({ options, manager, redis, stored, warnings, webserverHost, stop }) {
   const audience = buildAudience(options)
   console.log(
     `Live ${LIVE.uuid}: ${options.viewers} local viewers (heartbeat every ${options.heartbeat} s of video, ${audience.interval.toFixed(2)} s real), ` +
