@@ -8,7 +8,7 @@ const { inspector, redisSection, uniqueHost } = require('../helpers/env')
 const H = require('./fuzz-helpers')
 const { SectionsModel, CountersModel, expectStatsInRedis } = require('./fuzz-models')
 
-const { calls: CALLS, seed: SEED } = H.fuzzSettings(500_000)
+const { calls: CALLS, seed: SEED } = H.fuzzSettings(1_000_000)
 
 /** Mostly well-formed inputs, each field replaced by an odd value now and then. */
 function input(r) {
