@@ -29,7 +29,7 @@ const pick = (r, list) => list[below(r, list.length)]
 
 const SESSIONS = Array.from({ length: 12 }, (_, i) => `fz-${i}`)
 const UUIDS = ['uuid-a', 'uuid-b']
-const ODD_STRINGS = ['', ' ', 'a b', 'é', '\u0000', '\ud800', 'x'.repeat(129), 'x'.repeat(5000), '__proto__', 'constructor', 'seek ', 'SEEK', '1e3', '../x', 'fz-1\n']
+const ODD_STRINGS = ['', ' ', 'a b', 'é', '\u0000', '\ud800', 'x'.repeat(129), 'a'.repeat(128) + 'é', 'a'.repeat(127) + '€', 'a'.repeat(126) + '😀', 'x'.repeat(5000), '__proto__', 'constructor', 'seek ', 'SEEK', '1e3', '../x', 'fz-1\n']
 const ODD_NUMBERS = [NaN, Infinity, -Infinity, -1, -0, 0.5, 1.5, 2 ** 32, 2 ** 53, 1e300, -1e-300, Number.MAX_SAFE_INTEGER + 2]
 
 function throwingGetter(target, field) {
