@@ -251,13 +251,16 @@ impl Js {
       return f(&self.string(field, MAX)?);
     }
     let written = self.read_utf8(&mut buf[..capacity], field)?;
-    if written > MAX {
-      // Truncated: report the real length.
+    // napi writes at most `MAX + 1` bytes and cuts on a character boundary, so a longer string
+    // can come back as few as `MAX - 2` bytes: near the limit, ask for the real length.
+    if written + 2 >= MAX {
       let len = self.string_len(field, usize::MAX)?;
-      return Err(Error::invalid_range(
-        field,
-        format!("must be at most {MAX} bytes long (got {len})"),
-      ));
+      if len > MAX {
+        return Err(Error::invalid_range(
+          field,
+          format!("must be at most {MAX} bytes long (got {len})"),
+        ));
+      }
     }
     let text = std::str::from_utf8(&buf[..written])
       .map_err(|_| Error::invalid_range(field, "must be valid UTF-8"))?;
