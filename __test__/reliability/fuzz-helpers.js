@@ -3,24 +3,13 @@
 // input rules as predicates, and the checker of every call's outcome.
 const crypto = require('node:crypto')
 const { types } = require('node:util')
+const { prng, seedFrom } = require('../helpers/prng')
 
 /** Calls and seed of a run: FUZZ_CALLS and FUZZ_SEED override them (FUZZ_SEED replays a run). */
 function fuzzSettings(defaultCalls) {
   return {
     calls: Number(process.env.FUZZ_CALLS || defaultCalls),
-    seed: Number(process.env.FUZZ_SEED || Date.now() % 1_000_000),
-  }
-}
-
-// mulberry32: a small seeded PRNG, so a failure can be replayed with FUZZ_SEED.
-function prng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    seed: seedFrom('FUZZ_SEED'),
   }
 }
 
