@@ -3,17 +3,8 @@
 // (PeerTube's rules), so the demo can check what the engine stored against what was watched.
 'use strict'
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same audience. */
-function random(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// A seeded PRNG (the same seed gives the same audience), shared with the tests.
+const { prng: random } = require('../__test__/helpers/prng')
 
 /**
  * Join and leave times (real seconds from the start) over an audience of `duration` seconds:

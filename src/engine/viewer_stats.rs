@@ -900,63 +900,94 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
   /// Persists the claims in batches of [`HOST_BATCH`]: each batch is first claimed in Redis
   /// (so another engine process never persists the same viewer), then every viewer with watch
   /// time goes to the host (which keeps `process_concurrency` calls in flight), then the settled
-  /// viewers are deleted and the failed ones given back for the next pass.
+  /// viewers are deleted and the failed ones given back for the next pass. The next batch is
+  /// claimed while the host stores the current one.
   async fn persist(&self, claims: Vec<Claim>, report: &mut ProcessReport) {
     // Each call settles within the callback timeout and at most `process_concurrency` run at
     // once, so a batch settles within this bound (plus the slack of the hop).
     let waves = HOST_BATCH.div_ceil(self.config.process_concurrency.max(1)) as u64;
-    let limit_ms = self
-      .config
-      .callback_timeout_ms
-      .saturating_mul(waves)
-      .saturating_add(5_000);
-    // A Redis claim outlives the batch's host calls; after a crash it frees itself.
-    let claim_ttl_ms = limit_ms.saturating_add(CLAIM_TTL_MARGIN_MS);
-    let mut pending = claims;
-    while !pending.is_empty() {
-      let rest = pending.split_off(pending.len().min(HOST_BATCH));
-      let batch = std::mem::replace(&mut pending, rest);
-      let batch = match self.claim_in_redis(batch, claim_ttl_ms).await {
-        Ok(claimed) => claimed,
+    let limit = Duration::from_millis(
+      self
+        .config
+        .callback_timeout_ms
+        .saturating_mul(waves)
+        .saturating_add(5_000),
+    );
+    // A claim taken while the previous batch is stored outlives both batches' host calls;
+    // after a crash it frees itself.
+    let claim_ttl_ms = (limit.as_millis() as u64)
+      .saturating_mul(2)
+      .saturating_add(CLAIM_TTL_MARGIN_MS);
+    let mut batches = Vec::with_capacity(claims.len().div_ceil(HOST_BATCH));
+    let mut rest = claims;
+    while !rest.is_empty() {
+      let tail = rest.split_off(rest.len().min(HOST_BATCH));
+      batches.push(std::mem::replace(&mut rest, tail));
+    }
+    let mut batches = batches.into_iter();
+    let Some(first) = batches.next() else {
+      return;
+    };
+    let mut claimed = self.claim_in_redis(first, claim_ttl_ms).await;
+    loop {
+      let batch = match claimed {
+        Ok(batch) => batch,
         Err(unclaimed) => {
           // Redis is unreachable: keep everything for the next pass.
-          report.failed += (unclaimed.len() + pending.len()) as u64;
+          let remaining: Vec<Claim> = batches.flatten().collect();
+          report.failed += (unclaimed.len() + remaining.len()) as u64;
           self.restore(unclaimed);
-          self.restore(std::mem::take(&mut pending));
+          self.restore(remaining);
           return;
         }
       };
-      let (zero, to_save): (Vec<Claim>, Vec<Claim>) =
-        batch.into_iter().partition(|c| c.stats.watch_time() == 0);
-      report.discarded += zero.len() as u64;
-      let mut settled: Vec<ViewerId> = zero.into_iter().map(|c| c.id).collect();
-      let mut failed = Vec::new();
-      for (claim, outcome) in to_save
-        .iter()
-        .zip(self.save(&to_save, Duration::from_millis(limit_ms)).await)
-      {
-        if let Err(err) = outcome {
-          self.callback_errors.fetch_add(1, Ordering::Relaxed);
-          self
-            .logger
-            .error("Cannot process viewer stats for Redis key %s.", || {
-              Meta::field("key", claim.id.member())
-                .and("error", err.message.clone())
-                .with_err(err.cause.clone())
-            });
-          failed.push(claim.id.clone());
+      let next = batches.next();
+      let (settled, next_claimed) = tokio::join!(self.settle(batch, limit), async {
+        match next {
+          Some(next) => Some(self.claim_in_redis(next, claim_ttl_ms).await),
+          None => None,
         }
+      });
+      report.discarded += settled.discarded;
+      report.persisted += settled.persisted;
+      report.failed += settled.failed;
+      match next_claimed {
+        Some(next) => claimed = next,
+        None => return,
       }
-      let failed: HashSet<ViewerId, FxBuild> = failed.into_iter().collect();
-      let (failed, saved): (Vec<Claim>, Vec<Claim>) =
-        to_save.into_iter().partition(|c| failed.contains(&c.id));
-      report.persisted += saved.len() as u64;
-      report.failed += failed.len() as u64;
-      settled.extend(saved.into_iter().map(|c| c.id));
-      self.delete_settled(settled).await;
-      self.release(&failed).await;
-      self.restore(failed);
     }
+  }
+
+  /// Hands one claimed batch to the host, deletes what settled, gives back what failed.
+  async fn settle(&self, batch: Vec<Claim>, limit: Duration) -> ProcessReport {
+    let mut report = ProcessReport::default();
+    let (zero, to_save): (Vec<Claim>, Vec<Claim>) =
+      batch.into_iter().partition(|c| c.stats.watch_time() == 0);
+    report.discarded = zero.len() as u64;
+    let mut settled: Vec<ViewerId> = zero.into_iter().map(|c| c.id).collect();
+    let mut failed = HashSet::with_hasher(FxBuild::default());
+    for (claim, outcome) in to_save.iter().zip(self.save(&to_save, limit).await) {
+      if let Err(err) = outcome {
+        self.callback_errors.fetch_add(1, Ordering::Relaxed);
+        self
+          .logger
+          .error("Cannot process viewer stats for Redis key %s.", || {
+            Meta::field("key", claim.id.member())
+              .and("error", err.message.clone())
+              .with_err(err.cause.clone())
+          });
+        failed.insert(claim.id.clone());
+      }
+    }
+    let (failed, saved): (Vec<Claim>, Vec<Claim>) =
+      to_save.into_iter().partition(|c| failed.contains(&c.id));
+    report.persisted = saved.len() as u64;
+    report.failed = failed.len() as u64;
+    settled.extend(saved.into_iter().map(|c| c.id));
+    self.delete_settled(settled).await;
+    self.release(&failed).await;
+    self.restore(failed);
+    report
   }
 
   /// One host call for a batch: an outcome per claim, in order.
