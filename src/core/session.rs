@@ -95,6 +95,47 @@ impl fmt::Display for SessionKey {
   }
 }
 
+impl SessionKey {
+  /// Calls `f` with the session id as text, without allocating: packed ids are rendered on the
+  /// stack (hot paths hash and compare them).
+  pub fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+    if let SessionKey::Text(text) = self {
+      return f(text);
+    }
+    let mut out = StackText {
+      buf: [0; 36],
+      len: 0,
+    };
+    // A packed id renders to at most 36 ASCII bytes: writing cannot fail.
+    let _ = fmt::write(&mut out, format_args!("{self}"));
+    f(out.as_str())
+  }
+}
+
+/// A 36-byte text buffer on the stack (a packed session id rendered).
+struct StackText {
+  buf: [u8; 36],
+  len: usize,
+}
+
+impl StackText {
+  fn as_str(&self) -> &str {
+    std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+  }
+}
+
+impl fmt::Write for StackText {
+  fn write_str(&mut self, s: &str) -> fmt::Result {
+    let end = self.len + s.len();
+    if end > self.buf.len() {
+      return Err(fmt::Error);
+    }
+    self.buf[self.len..end].copy_from_slice(s.as_bytes());
+    self.len = end;
+    Ok(())
+  }
+}
+
 impl fmt::Debug for SessionKey {
   fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     write!(f, "{self}")
@@ -105,6 +146,18 @@ impl fmt::Debug for SessionKey {
 mod tests {
   use super::*;
   use proptest::prelude::*;
+
+  #[test]
+  fn with_str_renders_like_display() {
+    for text in [
+      "0123456789abcdef0123456789abcdef",
+      "01234567-89ab-cdef-0123-456789abcdef",
+      "my-session",
+    ] {
+      let key = SessionKey::from(text);
+      assert_eq!(key.with_str(str::to_string), text);
+    }
+  }
 
   #[test]
   fn packs_hex_and_uuids_and_keeps_other_text() {

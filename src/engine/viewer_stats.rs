@@ -56,6 +56,25 @@ fn member_hash(session_id: &str, video_id: u64) -> u64 {
   hasher.finish()
 }
 
+/// [`member_hash`] of a viewer id, without allocating.
+fn viewer_hash(id: &ViewerId) -> u64 {
+  id.session_id
+    .with_str(|session| member_hash(session, id.video_id))
+}
+
+/// `items` in consecutive chunks of `size`, moved once (no quadratic `split_off`).
+fn into_chunks<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
+  let mut chunks = Vec::with_capacity(items.len().div_ceil(size.max(1)));
+  let mut items = items.into_iter();
+  loop {
+    let chunk: Vec<T> = items.by_ref().take(size.max(1)).collect();
+    if chunk.is_empty() {
+      return chunks;
+    }
+    chunks.push(chunk);
+  }
+}
+
 /// Settings of the viewer stats engine.
 #[derive(Clone, Debug)]
 pub struct StatsConfig {
@@ -191,12 +210,12 @@ impl State {
     self
       .known
       .as_ref()
-      .is_some_and(|known| !known.contains(&member_hash(&id.session_id.to_string(), id.video_id)))
+      .is_some_and(|known| !known.contains(&viewer_hash(id)))
   }
 
   fn forget_member(&mut self, id: &ViewerId) {
     if let Some(known) = self.known.as_mut() {
-      known.remove(&member_hash(&id.session_id.to_string(), id.video_id));
+      known.remove(&viewer_hash(id));
     }
   }
 }
@@ -604,14 +623,11 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     pairs: Vec<((String, String), ViewerId)>,
     mode: WriteMode,
   ) -> (Vec<ViewerId>, Vec<ViewerId>, Option<Error>) {
-    let mut chunks = Vec::new();
-    let mut rest = pairs;
-    while !rest.is_empty() {
-      let tail = rest.split_off(rest.len().min(REDIS_BATCH));
-      let (pairs, ids): (Vec<(String, String)>, Vec<ViewerId>) = rest.into_iter().unzip();
-      chunks.push((pairs, ids));
-      rest = tail;
-    }
+    type Chunk = (Vec<(String, String)>, Vec<ViewerId>);
+    let chunks: Vec<Chunk> = into_chunks(pairs, REDIS_BATCH)
+      .into_iter()
+      .map(|chunk| chunk.into_iter().unzip())
+      .collect();
     let mut written = Vec::new();
     let mut conflicts = Vec::new();
     let mut failed: Vec<ViewerId> = Vec::new();
@@ -918,13 +934,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     let claim_ttl_ms = (limit.as_millis() as u64)
       .saturating_mul(2)
       .saturating_add(CLAIM_TTL_MARGIN_MS);
-    let mut batches = Vec::with_capacity(claims.len().div_ceil(HOST_BATCH));
-    let mut rest = claims;
-    while !rest.is_empty() {
-      let tail = rest.split_off(rest.len().min(HOST_BATCH));
-      batches.push(std::mem::replace(&mut rest, tail));
-    }
-    let mut batches = batches.into_iter();
+    let mut batches = into_chunks(claims, HOST_BATCH).into_iter();
     let Some(first) = batches.next() else {
       return;
     };

@@ -17,29 +17,6 @@ end
 return removed
 ";
 
-/// Claims viewers for persistence, so that two engine processes never hand one viewer to their
-/// hosts twice. A viewer is claimed when its value is still exactly the JSON the claimer read
-/// (another process neither persisted nor changed it) and no other process holds its claim.
-/// KEYS: viewer key and claim key per viewer; ARGV: token, ttl in ms, then the JSON per viewer.
-/// Returns 1 (claimed) or 0 per viewer.
-static CLAIM: Lazy<Script> = Lazy::new(|| {
-  Script::new(
-    r"
-local claimed = {}
-for i = 1, #KEYS / 2 do
-  local holder = redis.call('GET', KEYS[2 * i])
-  local ok = 0
-  if (not holder or holder == ARGV[1]) and redis.call('GET', KEYS[2 * i - 1]) == ARGV[2 + i] then
-    redis.call('SET', KEYS[2 * i], ARGV[1], 'PX', ARGV[2])
-    ok = 1
-  end
-  claimed[i] = ok
-end
-return claimed
-",
-  )
-});
-
 /// Gives back the claims this process holds (KEYS: claim keys; ARGV[1]: token).
 static RELEASE: Lazy<Script> = Lazy::new(|| {
   Script::new(
@@ -184,8 +161,13 @@ impl<'a> ViewerStatsStore<'a> {
     )
   }
 
-  /// Claims `(member, json)` viewers for `ttl_ms` under `token` (see [`CLAIM`]); returns, in
-  /// order, whether each was claimed.
+  /// Claims `(member, json)` viewers for persistence, so that two engine processes never hand
+  /// one viewer to their hosts twice; returns, in order, whether each was claimed. One
+  /// `MULTI { SET claim token NX PX ttl, GET key, ... }`: a viewer is claimed when no other
+  /// process holds its claim and its value, read atomically with the claim, is still exactly the
+  /// JSON the caller read (nobody persisted or changed it meanwhile). Claims taken on a changed
+  /// viewer are given back at once. A holder deletes the value and its claim in one transaction,
+  /// so a claim taken after that finds no value.
   pub async fn claim(
     &self,
     viewers: &[(&str, &str)],
@@ -195,21 +177,39 @@ impl<'a> ViewerStatsStore<'a> {
     if viewers.is_empty() {
       return Ok(Vec::new());
     }
-    let mut invocation = CLAIM.prepare_invoke();
-    invocation.arg(token).arg(ttl_ms.max(1));
-    for (member, json) in viewers {
-      invocation
-        .key(self.key(member))
-        .key(self.claim_key(member))
-        .arg(*json);
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    for (member, _) in viewers {
+      pipe
+        .cmd("SET")
+        .arg(self.claim_key(member))
+        .arg(token)
+        .arg("NX")
+        .arg("PX")
+        .arg(ttl_ms.max(1));
+      pipe.cmd("GET").arg(self.key(member));
     }
-    let claimed: Vec<u8> = self
+    let replies: Vec<Option<String>> = self
       .conn
       .run("Cannot claim viewers in Redis", |mut c| async move {
-        invocation.invoke_async(&mut c).await
+        pipe.query_async(&mut c).await
       })
       .await?;
-    Ok(claimed.into_iter().map(|c| c == 1).collect())
+    let mut claimed = Vec::with_capacity(viewers.len());
+    let mut taken_on_changed = Vec::new();
+    for ((member, json), reply) in viewers.iter().zip(replies.chunks(2)) {
+      let took = reply.first().is_some_and(Option::is_some);
+      let unchanged = reply.get(1).and_then(Option::as_deref) == Some(*json);
+      claimed.push(took && unchanged);
+      if took && !unchanged {
+        taken_on_changed.push(*member);
+      }
+    }
+    if !taken_on_changed.is_empty() {
+      // Best effort: a claim that cannot be given back expires by itself.
+      let _ = self.release(&taken_on_changed, token).await;
+    }
+    Ok(claimed)
   }
 
   /// Gives back the claims held under `token` on these members.

@@ -1,0 +1,43 @@
+// A cold processing pass alone, for profiling (not the benchmark of record: see run.js). Seeds
+// N expired viewers, then waits PROFILE_DELAY ms (time to attach a profiler to the pid it
+// prints) before the pass:
+//   PROFILE_DELAY=3000 node --perf-basic-prof bench/profile-process.js 100000 &
+//   perf record -g -p <pid> -- sleep 4
+const Redis = require('ioredis')
+const { VideoViewerStats } = require('../index.js')
+const { startRedis } = require('../__test__/helpers/redis-server')
+const { viewers } = require('./workload')
+const { seedPeertubeViewers } = require('../__test__/helpers/viewers')
+
+async function main() {
+  const n = Number(process.argv[2] || 100000)
+  const server = await startRedis()
+  const redis = new Redis({ host: '127.0.0.1', port: server.port })
+  const old = Date.now() - 7_200_000
+  const list = viewers(n).map((v) => ({ sessionId: v.sessionId, videoId: v.video.id, firstUpdated: old, lastUpdated: old, watchSections: [{ start: 0, end: 45 }] }))
+  for (let i = 0; i < list.length; i += 10_000) await seedPeertubeViewers(redis, 'redis-profile-', list.slice(i, i + 10_000))
+  console.error(`pid ${process.pid}: seeded`)
+  await new Promise((resolve) => setTimeout(resolve, Number(process.env.PROFILE_DELAY || 0)))
+  let persisted = 0
+  const stats = new VideoViewerStats({ redis: { hostname: '127.0.0.1', port: server.port }, webserverHost: 'profile', autoStart: false, viewerStatsLifetime: 1, saveViewerStats: async () => void persisted++ })
+  const redisCpu = async () => {
+    const info = await redis.info('cpu')
+    const field = (name) => Number(info.match(new RegExp(`${name}:([0-9.]+)`))[1])
+    return field('used_cpu_sys') + field('used_cpu_user')
+  }
+  await redis.config('RESETSTAT')
+  const cpuBefore = await redisCpu()
+  const cpu = process.cpuUsage()
+  const t = process.hrtime.bigint()
+  const report = await stats.processViewerStats()
+  const us = Number(process.hrtime.bigint() - t) / 1e3 / n
+  const used = process.cpuUsage(cpu)
+  const redisUs = ((await redisCpu()) - cpuBefore) * 1e6
+  const perViewer = (x) => Number((x / n).toFixed(2))
+  console.log(JSON.stringify({ n, persisted, usPerViewer: perViewer(us * n), nodeCpuUsPerViewer: perViewer(used.user + used.system), redisCpuUsPerViewer: perViewer(redisUs), report }))
+  if (process.env.PROFILE_COMMANDSTATS) console.log((await redis.info('commandstats')).trim())
+  await stats.close()
+  redis.disconnect()
+  await server.stop()
+}
+main()
