@@ -109,8 +109,11 @@ pub struct Counters {
   lifetime_ms: u64,
   federation_v2: bool,
   videos: HashMap<u64, VideoViewers, FxBuild>,
-  /// Viewer id -> video id (PeerTube's `idToViewer`).
+  /// Remote viewer id -> video id (PeerTube's `idToViewer`). Local keys embed their video id,
+  /// so they need no entry here.
   ids: HashMap<ViewerKey, u64, FxBuild>,
+  /// Entries over every video.
+  entry_count: usize,
   /// Sum of counts by `[viewer scope][video scope]`.
   totals: [[u64; 2]; 2],
 }
@@ -134,6 +137,7 @@ impl Counters {
       federation_v2,
       videos: HashMap::default(),
       ids: HashMap::default(),
+      entry_count: 0,
       totals: [[0; 2]; 2],
     }
   }
@@ -146,16 +150,20 @@ impl Counters {
     now: u64,
   ) -> AddOutcome {
     let viewer_id = ViewerKey::Local(video.id, session.clone());
-    let viewer_id = &viewer_id;
     let expires = now.saturating_add(self.lifetime_ms);
-    let (added, notify_total) = match self.refresh(video, viewer_id, expires) {
-      true => (false, None),
-      false => {
-        let total = self.insert(video, viewer_id, Scope::Local, 1, expires);
-        (true, Some(total))
-      }
+    // v2: local viewers of local videos are not federated one by one (no key kept for it).
+    let may_federate = video.remote || !self.federation_v2;
+    let (added, notify_total, kept) = if self.refresh(video, &viewer_id, expires) {
+      (false, None, Some(viewer_id))
+    } else {
+      let kept = may_federate.then(|| viewer_id.clone());
+      let total = self.insert(video, viewer_id, Scope::Local, 1, expires);
+      (true, Some(total), kept)
     };
-    let federate = self.federate_if_needed(video, viewer_id, now);
+    let federate = match (may_federate, kept) {
+      (true, Some(viewer_id)) => self.federate_if_needed(video, &viewer_id, now),
+      _ => None,
+    };
     AddOutcome {
       added,
       notify_total,
@@ -170,11 +178,11 @@ impl Counters {
     viewer_id: &str,
     expires: u64,
   ) -> AddOutcome {
-    self.add_remote(video, &ViewerKey::Remote(Arc::from(viewer_id)), expires)
+    self.add_remote(video, ViewerKey::Remote(Arc::from(viewer_id)), expires)
   }
 
-  fn add_remote(&mut self, video: &VideoInfo, viewer_id: &ViewerKey, expires: u64) -> AddOutcome {
-    if self.refresh(video, viewer_id, expires) {
+  fn add_remote(&mut self, video: &VideoInfo, viewer_id: ViewerKey, expires: u64) -> AddOutcome {
+    if self.refresh(video, &viewer_id, expires) {
       return AddOutcome {
         added: false,
         notify_total: None,
@@ -199,7 +207,7 @@ impl Counters {
     expires: u64,
     result_counter: Option<u64>,
   ) -> AddOutcome {
-    let viewer_id = &ViewerKey::Remote(Arc::from(viewer_id));
+    let viewer_id = ViewerKey::Remote(Arc::from(viewer_id));
     match result_counter {
       Some(count) => {
         self.remove_video(video.id);
@@ -226,7 +234,7 @@ impl Counters {
 
   /// Number of entries (viewer ids) tracked.
   pub fn entries(&self) -> usize {
-    self.ids.len()
+    self.entry_count
   }
 
   /// Drops entries with `expires <= now` (B21); returns every video that was in the map.
@@ -239,7 +247,10 @@ impl Counters {
       viewers.entries.retain(|id, entry| {
         let keep = entry.expires > now;
         if !keep {
-          self.ids.remove(id);
+          self.entry_count -= 1;
+          if matches!(id, ViewerKey::Remote(_)) {
+            self.ids.remove(id);
+          }
           viewers.total = viewers.total.saturating_sub(entry.count);
           let slot = &mut self.totals[entry.viewer_scope.index()][video_scope];
           *slot = slot.saturating_sub(entry.count);
@@ -271,7 +282,7 @@ impl Counters {
   }
 
   fn refresh(&mut self, video: &VideoInfo, viewer_id: &ViewerKey, expires: u64) -> bool {
-    if self.ids.get(viewer_id) != Some(&video.id) {
+    if matches!(viewer_id, ViewerKey::Remote(_)) && self.ids.get(viewer_id) != Some(&video.id) {
       return false;
     }
     let Some(viewers) = self.videos.get_mut(&video.id) else {
@@ -289,15 +300,18 @@ impl Counters {
   fn insert(
     &mut self,
     video: &VideoInfo,
-    viewer_id: &ViewerKey,
+    viewer_id: ViewerKey,
     viewer_scope: Scope,
     count: u64,
     expires: u64,
   ) -> u64 {
-    let id = viewer_id.clone();
-    // An id known for another video (never expected: ids embed the video) is moved.
-    if let Some(previous) = self.ids.get(viewer_id).copied() {
-      self.remove_entry(previous, viewer_id);
+    // A remote id known for another video is moved (local keys embed their video).
+    let remote = matches!(viewer_id, ViewerKey::Remote(_));
+    if remote {
+      if let Some(previous) = self.ids.get(&viewer_id).copied() {
+        self.remove_entry(previous, &viewer_id);
+      }
+      self.ids.insert(viewer_id.clone(), video.id);
     }
     let viewers = self.videos.entry(video.id).or_insert_with(|| VideoViewers {
       video: video.clone(),
@@ -315,8 +329,8 @@ impl Counters {
       }
       viewers.video = video.clone();
     }
-    viewers.entries.insert(
-      id.clone(),
+    let replaced = viewers.entries.insert(
+      viewer_id,
       Entry {
         expires,
         viewer_scope,
@@ -324,10 +338,18 @@ impl Counters {
         last_federation: None,
       },
     );
+    match replaced {
+      // Callers insert only absent keys; should one be present, its count is replaced.
+      Some(old) => {
+        viewers.total = viewers.total.saturating_sub(old.count);
+        let slot = &mut self.totals[old.viewer_scope.index()][video.scope().index()];
+        *slot = slot.saturating_sub(old.count);
+      }
+      None => self.entry_count += 1,
+    }
     viewers.total = viewers.total.saturating_add(count);
     let slot = &mut self.totals[viewer_scope.index()][video.scope().index()];
     *slot = slot.saturating_add(count);
-    self.ids.insert(id, video.id);
     viewers.total
   }
 
@@ -337,6 +359,7 @@ impl Counters {
       return;
     };
     if let Some(entry) = viewers.entries.remove(viewer_id) {
+      self.entry_count -= 1;
       viewers.total = viewers.total.saturating_sub(entry.count);
       let slot = &mut self.totals[entry.viewer_scope.index()][viewers.video.scope().index()];
       *slot = slot.saturating_sub(entry.count);
@@ -352,7 +375,10 @@ impl Counters {
     };
     let video_scope = viewers.video.scope().index();
     for (id, entry) in viewers.entries {
-      self.ids.remove(&id);
+      self.entry_count -= 1;
+      if matches!(id, ViewerKey::Remote(_)) {
+        self.ids.remove(&id);
+      }
       let slot = &mut self.totals[entry.viewer_scope.index()][video_scope];
       *slot = slot.saturating_sub(entry.count);
     }
@@ -579,6 +605,7 @@ mod tests {
         }
         let mut by_scope = [[0u64; 2]; 2];
         let mut ids = 0;
+        let mut remote_ids = 0;
         for viewers in c.videos.values() {
           let sum: u64 = viewers.entries.values().map(|e| e.count).sum();
           prop_assert_eq!(sum, viewers.total);
@@ -586,10 +613,12 @@ mod tests {
             by_scope[entry.viewer_scope.index()][viewers.video.scope().index()] += entry.count;
           }
           ids += viewers.entries.len();
+          remote_ids += viewers.entries.keys().filter(|k| matches!(k, ViewerKey::Remote(_))).count();
           prop_assert!(!viewers.entries.is_empty());
         }
         prop_assert_eq!(by_scope, c.totals);
-        prop_assert_eq!(ids, c.ids.len());
+        prop_assert_eq!(ids, c.entries());
+        prop_assert_eq!(remote_ids, c.ids.len());
       }
     }
   }
