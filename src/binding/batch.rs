@@ -20,7 +20,9 @@ const DISPATCHER: &str = r#"(function (fn, timeoutMs, name, limit) {
   function failure (err, what) {
     return err === undefined || err === null || err === true ? new Error(name + ' ' + what) : err
   }
-  return function (items) {
+  return function (batch) {
+    // The items come as one JSON array: JSON.parse builds them far faster than napi calls.
+    var items = typeof batch === 'string' ? JSON.parse(batch) : batch
     return new Promise(function (resolve) {
       var outcomes = new Array(items.length)
       var started = new Map()
@@ -116,14 +118,15 @@ fn check(status: sys::napi_status, what: &str) -> napi::Result<()> {
   }
 }
 
-/// Wraps the host function `func` in the dispatcher; `build` turns one item into its JS value.
+/// Wraps the host function `func` in the dispatcher; `encode` appends one item as JSON (the
+/// object the host receives): a batch crosses to JavaScript as one JSON array string.
 pub fn batch_fn<T: 'static>(
   env: sys::napi_env,
   func: sys::napi_value,
   name: &str,
   timeout_ms: u64,
   limit: usize,
-  mut build: impl FnMut(sys::napi_env, T) -> Result<sys::napi_value> + 'static,
+  mut encode: impl FnMut(&T, &mut String) + 'static,
 ) -> napi::Result<BatchFn<T>> {
   let b = Builder::new(env);
   let internal = |e: Error| napi::Error::from_reason(e.message);
@@ -164,20 +167,20 @@ pub fn batch_fn<T: 'static>(
     .weak::<true>()
     .callee_handled::<false>()
     .build_callback(move |ctx: ThreadsafeCallContext<Vec<T>>| {
-      let env = ctx.env.raw();
-      let b = Builder::new(env);
-      let array = b
-        .array(ctx.value.len())
-        .map_err(|e| napi::Error::from_reason(e.message))?;
-      for (i, item) in ctx.value.into_iter().enumerate() {
-        let value = build(env, item)
-          .or_else(|_| b.undefined())
-          .map_err(|e| napi::Error::from_reason(e.message))?;
-        b.set_element(array, i as u32, value)
-          .map_err(|e| napi::Error::from_reason(e.message))?;
+      let mut json = String::with_capacity(ctx.value.len() * 200 + 2);
+      json.push('[');
+      for (i, item) in ctx.value.iter().enumerate() {
+        if i > 0 {
+          json.push(',');
+        }
+        encode(item, &mut json);
       }
+      json.push(']');
+      let batch = Builder::new(ctx.env.raw())
+        .string(&json)
+        .map_err(|e| napi::Error::from_reason(e.message))?;
       Ok(FnArgs {
-        data: (Raw(array),),
+        data: (Raw(batch),),
       })
     })
 }

@@ -445,14 +445,6 @@ impl Builder {
     })
   }
 
-  /// A string or `null`.
-  pub fn string_or_null(&self, value: Option<&str>) -> Result<sys::napi_value> {
-    match value {
-      Some(text) => self.string(text),
-      None => self.null(),
-    }
-  }
-
   /// A boolean.
   pub fn boolean(&self, value: bool) -> Result<sys::napi_value> {
     self.make("creating a boolean", |out| unsafe {

@@ -30,39 +30,6 @@ impl StatsHost for JsStatsHost {
   }
 }
 
-fn record_to_js(env: sys::napi_env, record: ViewerRecord) -> Result<sys::napi_value> {
-  let b = Builder::new(env);
-  let object = b.object()?;
-  b.set(object, "videoId", b.number(record.video_id as f64)?)?;
-  b.set(object, "sessionId", b.string(&record.session_id)?)?;
-  b.set(
-    object,
-    "firstUpdated",
-    b.number(record.first_updated as f64)?,
-  )?;
-  b.set(object, "lastUpdated", b.number(record.last_updated as f64)?)?;
-  let sections = b.array(record.watch_sections.len())?;
-  for (i, section) in record.watch_sections.iter().enumerate() {
-    let item = b.object()?;
-    b.set(item, "start", b.number(f64::from(section.start))?)?;
-    b.set(item, "end", b.number(f64::from(section.end))?)?;
-    b.set_element(sections, i as u32, item)?;
-  }
-  b.set(object, "watchSections", sections)?;
-  b.set(object, "watchTime", b.number(record.watch_time as f64)?)?;
-  b.set(
-    object,
-    "country",
-    b.string_or_null(record.country.as_deref())?,
-  )?;
-  b.set(
-    object,
-    "subdivisionName",
-    b.string_or_null(record.subdivision_name.as_deref())?,
-  )?;
-  Ok(object)
-}
-
 /// Health figures of the engine (see the README, "Guarantees").
 #[napi(object)]
 pub struct ViewerStatsInternalStats {
@@ -121,7 +88,7 @@ pub fn build_stats_engine(
     "saveViewerStats",
     config.callback_timeout_ms,
     config.process_concurrency,
-    record_to_js,
+    ViewerRecord::write_json,
   )
   .map_err(|e| usable("saveViewerStats", e))?;
   let geoip = geoip.map(|config| GeoIp::open(&config, shared.logger.clone()));

@@ -165,7 +165,7 @@ impl ViewerStats {
 }
 
 /// Same escaping as `JSON.stringify` for well-formed strings (serde_json and V8 agree on it).
-fn write_json_string_or_null(out: &mut String, value: Option<&str>) {
+pub fn write_json_string_or_null(out: &mut String, value: Option<&str>) {
   match value {
     None => out.push_str("null"),
     Some(text) => match serde_json::to_string(text) {

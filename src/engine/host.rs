@@ -1,6 +1,7 @@
 //! What the engines need from the host (PeerTube's JavaScript): persistence and federation.
 
 use crate::core::sections::WatchSection;
+use crate::core::stats::write_json_string_or_null;
 use crate::error::Result;
 use std::future::Future;
 use std::sync::Arc;
@@ -26,6 +27,34 @@ pub struct ViewerRecord {
   pub subdivision_name: Option<Arc<str>>,
 }
 
+impl ViewerRecord {
+  /// Appends the record as the JSON of the object the host receives:
+  /// `{ videoId, sessionId, firstUpdated, lastUpdated, watchSections: [{ start, end }],
+  /// watchTime, country, subdivisionName }`.
+  pub fn write_json(&self, out: &mut String) {
+    use std::fmt::Write;
+    // Writing into a String cannot fail.
+    let _ = write!(out, "{{\"videoId\":{},\"sessionId\":", self.video_id);
+    write_json_string_or_null(out, Some(&self.session_id));
+    let _ = write!(
+      out,
+      ",\"firstUpdated\":{},\"lastUpdated\":{},\"watchSections\":[",
+      self.first_updated, self.last_updated
+    );
+    for (i, s) in self.watch_sections.iter().enumerate() {
+      if i > 0 {
+        out.push(',');
+      }
+      let _ = write!(out, "{{\"start\":{},\"end\":{}}}", s.start, s.end);
+    }
+    let _ = write!(out, "],\"watchTime\":{},\"country\":", self.watch_time);
+    write_json_string_or_null(out, self.country.as_deref());
+    out.push_str(",\"subdivisionName\":");
+    write_json_string_or_null(out, self.subdivision_name.as_deref());
+    out.push('}');
+  }
+}
+
 /// Persistence of viewer stats.
 pub trait StatsHost: Send + Sync + 'static {
   /// Stores each viewer of a batch (the host stores them one by one, concurrently): one outcome
@@ -35,4 +64,35 @@ pub trait StatsHost: Send + Sync + 'static {
     &self,
     records: Vec<ViewerRecord>,
   ) -> impl Future<Output = Result<Vec<Result<()>>>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn record_json_is_the_host_object() {
+    let record = ViewerRecord {
+      video_id: 7,
+      session_id: "s-\"1".into(),
+      first_updated: 1,
+      last_updated: 2,
+      watch_sections: vec![
+        WatchSection { start: 3, end: 9 },
+        WatchSection { start: 20, end: 20 },
+      ],
+      watch_time: 6,
+      country: Some(Arc::from("FR")),
+      subdivision_name: None,
+    };
+    let mut out = String::new();
+    record.write_json(&mut out);
+    let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+      parsed,
+      serde_json::json!({ "videoId": 7, "sessionId": "s-\"1", "firstUpdated": 1, "lastUpdated": 2,
+        "watchSections": [{ "start": 3, "end": 9 }, { "start": 20, "end": 20 }], "watchTime": 6,
+        "country": "FR", "subdivisionName": null })
+    );
+  }
 }
