@@ -753,7 +753,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
   async fn process_locked(&self) -> Result<ProcessReport> {
     let mut report = ProcessReport::default();
     let now = now_ms();
-    let claims = {
+    let members = {
       let _sync = self.sync_lock.lock().await;
       // Pending writes must reach Redis first (PeerTube does the same); if Redis is down the
       // listing below fails as well.
@@ -773,32 +773,77 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
           .map(|(session, video)| member_hash(session, video))
           .collect(),
       );
-      let mut claims = Vec::new();
-      for chunk in members.chunks(REDIS_BATCH) {
-        claims.extend(self.claim_expired(chunk, now, &mut report).await?);
-      }
-      claims
+      members
     };
-    report.expired = claims.len() as u64;
     self.logger.debug("Processing viewer statistics.", || {
-      Meta::field("expired", report.expired)
+      Meta::field("scanned", report.scanned)
     });
-    self.persist(claims, &mut report).await;
+    // Each host call settles within the callback timeout and at most `process_concurrency` run
+    // at once, so a batch settles within this bound (plus the slack of the hop).
+    let waves = HOST_BATCH.div_ceil(self.config.process_concurrency.max(1)) as u64;
+    let limit = Duration::from_millis(
+      self
+        .config
+        .callback_timeout_ms
+        .saturating_mul(waves)
+        .saturating_add(5_000),
+    );
+    // A claim taken while the previous batch is stored outlives both batches' host calls;
+    // after a crash it frees itself.
+    let claim_ttl_ms = (limit.as_millis() as u64)
+      .saturating_mul(2)
+      .saturating_add(CLAIM_TTL_MARGIN_MS);
+    // Stream the members: each chunk is claimed and read in one transaction, and the host
+    // stores one chunk while the next is claimed.
+    let mut orphans = Vec::new();
+    let mut chunks = members.chunks(HOST_BATCH);
+    let mut claimed = match chunks.next() {
+      Some(chunk) => {
+        self
+          .claim_chunk(chunk, now, claim_ttl_ms, &mut orphans)
+          .await
+      }
+      None => Ok(Vec::new()),
+    };
+    loop {
+      let batch = claimed?;
+      report.expired += batch.len() as u64;
+      let next = chunks.next();
+      let orphans = &mut orphans;
+      let (settled, next_claimed) = tokio::join!(self.settle(batch, limit), async move {
+        match next {
+          Some(chunk) => Some(self.claim_chunk(chunk, now, claim_ttl_ms, orphans).await),
+          None => None,
+        }
+      });
+      report.discarded += settled.discarded;
+      report.persisted += settled.persisted;
+      report.failed += settled.failed;
+      match next_claimed {
+        Some(next) => claimed = next,
+        None => break,
+      }
+    }
+    report.orphans_removed = self.remove_orphans(orphans).await;
     Ok(report)
   }
 
-  /// Reads one chunk of members and claims the expired viewers among them.
-  async fn claim_expired(
+  /// Claims the expired viewers of one chunk of members: in memory first (a cached viewer
+  /// wins over Redis), then in Redis, where one transaction claims each viewer and reads its
+  /// value ([`ViewerStatsStore::claim_read`]). Viewers that are not expired, changed, missing or
+  /// claimed by another process are let go. Set members without value go to `orphans`.
+  async fn claim_chunk<'m>(
     &self,
-    members: &[String],
+    members: &'m [String],
     now: u64,
-    report: &mut ProcessReport,
+    claim_ttl_ms: u64,
+    orphans: &mut Vec<&'m str>,
   ) -> Result<Vec<Claim>> {
     let lifetime = self.config.lifetime_ms;
-    let mut to_fetch: Vec<(&str, ViewerId)> = Vec::new();
-    let mut candidates: Vec<(ViewerId, Option<(ViewerStats, String)>)> = Vec::new();
+    let mut cached: Vec<(&str, Claim)> = Vec::new();
+    let mut uncached: Vec<(&str, ViewerId)> = Vec::new();
     {
-      let state = self.lock();
+      let mut state = self.lock();
       for member in members {
         let Some((session, video_id)) = parse_viewer_stats_key(member) else {
           self
@@ -816,71 +861,107 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
           continue;
         }
         match state.cache.get(&id) {
-          Some(entry) if entry.stats.is_expired(now, lifetime) => candidates.push((id, None)),
+          Some(entry) if entry.stats.is_expired(now, lifetime) => {
+            let Some(entry) = state.cache.remove(&id) else {
+              continue;
+            };
+            if entry.dirty {
+              state.dirty_count -= 1;
+            }
+            state.in_flight.insert(id.clone());
+            let claim = Claim {
+              json: entry.stats.to_json(),
+              id,
+              stats: entry.stats,
+              was_cached: true,
+              was_dirty: entry.dirty,
+            };
+            cached.push((member.as_str(), claim));
+          }
           Some(_) => {}
-          None => to_fetch.push((member.as_str(), id)),
+          None => uncached.push((member.as_str(), id)),
         }
       }
     }
-    let refs: Vec<&str> = to_fetch.iter().map(|(m, _)| *m).collect();
-    let values = self.store().get_many(&refs).await.inspect_err(|err| {
-      self.redis_failed(err, "Cannot read viewers to process.");
-    })?;
-    let mut orphans = Vec::new();
-    for ((member, id), value) in to_fetch.into_iter().zip(values) {
+    let refs: Vec<&str> = cached
+      .iter()
+      .map(|(member, _)| *member)
+      .chain(uncached.iter().map(|(member, _)| *member))
+      .collect();
+    let replies = match self
+      .store()
+      .claim_read(&refs, &self.claim_token, claim_ttl_ms)
+      .await
+    {
+      Ok(replies) => replies,
+      Err(err) => {
+        self.redis_failed(&err, "Cannot claim viewers to process.");
+        self.restore(cached.into_iter().map(|(_, claim)| claim).collect());
+        return Err(err);
+      }
+    };
+    let mut replies = replies.into_iter();
+    let mut held = Vec::new();
+    let mut lost = Vec::new();
+    let mut release: Vec<&str> = Vec::new();
+    for ((member, claim), (took, value)) in cached.into_iter().zip(replies.by_ref()) {
+      // Redis must still hold exactly what this engine last wrote for it.
+      if took && value.as_deref() == Some(claim.json.as_str()) {
+        held.push(claim);
+      } else {
+        if took {
+          release.push(member);
+        }
+        lost.push(claim);
+      }
+    }
+    let mut fetched = Vec::new();
+    for ((member, id), (took, value)) in uncached.into_iter().zip(replies) {
+      if !took {
+        continue; // another process is persisting it
+      }
       let Some(json) = value else {
+        release.push(member);
         orphans.push(member);
         continue;
       };
       match ViewerStats::from_json(&json) {
-        Ok(stats) if stats.is_expired(now, lifetime) => candidates.push((id, Some((stats, json)))),
-        Ok(_) => {}
-        Err(err) => self.logger.error(
-          "Cannot process viewer stats for Redis key, invalid value kept.",
-          || Meta::field("key", member).and("error", err),
-        ),
+        Ok(stats) if stats.is_expired(now, lifetime) => fetched.push((member, id, stats, json)),
+        Ok(_) => release.push(member),
+        Err(err) => {
+          self.logger.error(
+            "Cannot process viewer stats for Redis key, invalid value kept.",
+            || Meta::field("key", member).and("error", err),
+          );
+          release.push(member);
+        }
       }
     }
-    report.orphans_removed += self.remove_orphans(orphans).await;
-    let mut state = self.lock();
-    let mut claims = Vec::with_capacity(candidates.len());
-    for (id, from_redis) in candidates {
-      if state.in_flight.contains(&id) {
-        continue;
-      }
-      // The cache may have been filled (and updated) since the listing: it wins.
-      let claim = match state.cache.remove(&id) {
-        Some(entry) if entry.stats.is_expired(now, lifetime) => {
-          if entry.dirty {
-            state.dirty_count -= 1;
-          }
-          Claim {
-            id,
-            json: entry.stats.to_json(),
-            stats: entry.stats,
-            was_cached: true,
-            was_dirty: entry.dirty,
-          }
-        }
-        Some(entry) => {
-          state.cache.insert(id, entry);
+    {
+      let mut state = self.lock();
+      for (member, id, stats, json) in fetched {
+        // A heartbeat loaded it since the listing: the cache wins, a later pass sees it.
+        if state.cache.contains_key(&id) || state.in_flight.contains(&id) {
+          release.push(member);
           continue;
         }
-        None => match from_redis {
-          Some((stats, json)) => Claim {
-            id,
-            stats,
-            json,
-            was_cached: false,
-            was_dirty: false,
-          },
-          None => continue,
-        },
-      };
-      state.in_flight.insert(claim.id.clone());
-      claims.push(claim);
+        state.in_flight.insert(id.clone());
+        held.push(Claim {
+          id,
+          stats,
+          json,
+          was_cached: false,
+          was_dirty: false,
+        });
+      }
     }
-    Ok(claims)
+    self.let_go(lost);
+    if !release.is_empty() {
+      if let Err(err) = self.store().release(&release, &self.claim_token).await {
+        self.redis_failed(&err, "Cannot release viewer claims, they will expire.");
+      }
+    }
+    Ok(held)
   }
 
   /// Members without value are removed when they were already orphans in the previous pass,
@@ -909,61 +990,6 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
       Err(err) => {
         self.redis_failed(&err, "Cannot remove viewer stats keys without value.");
         0
-      }
-    }
-  }
-
-  /// Persists the claims in batches of [`HOST_BATCH`]: each batch is first claimed in Redis
-  /// (so another engine process never persists the same viewer), then every viewer with watch
-  /// time goes to the host (which keeps `process_concurrency` calls in flight), then the settled
-  /// viewers are deleted and the failed ones given back for the next pass. The next batch is
-  /// claimed while the host stores the current one.
-  async fn persist(&self, claims: Vec<Claim>, report: &mut ProcessReport) {
-    // Each call settles within the callback timeout and at most `process_concurrency` run at
-    // once, so a batch settles within this bound (plus the slack of the hop).
-    let waves = HOST_BATCH.div_ceil(self.config.process_concurrency.max(1)) as u64;
-    let limit = Duration::from_millis(
-      self
-        .config
-        .callback_timeout_ms
-        .saturating_mul(waves)
-        .saturating_add(5_000),
-    );
-    // A claim taken while the previous batch is stored outlives both batches' host calls;
-    // after a crash it frees itself.
-    let claim_ttl_ms = (limit.as_millis() as u64)
-      .saturating_mul(2)
-      .saturating_add(CLAIM_TTL_MARGIN_MS);
-    let mut batches = into_chunks(claims, HOST_BATCH).into_iter();
-    let Some(first) = batches.next() else {
-      return;
-    };
-    let mut claimed = self.claim_in_redis(first, claim_ttl_ms).await;
-    loop {
-      let batch = match claimed {
-        Ok(batch) => batch,
-        Err(unclaimed) => {
-          // Redis is unreachable: keep everything for the next pass.
-          let remaining: Vec<Claim> = batches.flatten().collect();
-          report.failed += (unclaimed.len() + remaining.len()) as u64;
-          self.restore(unclaimed);
-          self.restore(remaining);
-          return;
-        }
-      };
-      let next = batches.next();
-      let (settled, next_claimed) = tokio::join!(self.settle(batch, limit), async {
-        match next {
-          Some(next) => Some(self.claim_in_redis(next, claim_ttl_ms).await),
-          None => None,
-        }
-      });
-      report.discarded += settled.discarded;
-      report.persisted += settled.persisted;
-      report.failed += settled.failed;
-      match next_claimed {
-        Some(next) => claimed = next,
-        None => return,
       }
     }
   }
@@ -1024,39 +1050,6 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
         claims.len()
       ],
     }
-  }
-
-  /// Claims a batch in Redis. `Ok`: the claims this engine now holds (the others were
-  /// persisted, changed or claimed by another process meanwhile, and are let go); `Err`: Redis
-  /// could not be reached, nothing is claimed.
-  async fn claim_in_redis(
-    &self,
-    batch: Vec<Claim>,
-    ttl_ms: u64,
-  ) -> std::result::Result<Vec<Claim>, Vec<Claim>> {
-    let members: Vec<String> = batch.iter().map(|c| c.id.member()).collect();
-    let viewers: Vec<(&str, &str)> = members
-      .iter()
-      .zip(&batch)
-      .map(|(member, claim)| (member.as_str(), claim.json.as_str()))
-      .collect();
-    let claimed = match self
-      .store()
-      .claim(&viewers, &self.claim_token, ttl_ms)
-      .await
-    {
-      Ok(claimed) => claimed,
-      Err(err) => {
-        self.redis_failed(&err, "Cannot claim viewers to process.");
-        return Err(batch);
-      }
-    };
-    let (held, lost): (Vec<_>, Vec<_>) = batch
-      .into_iter()
-      .zip(claimed)
-      .partition(|(_, claimed)| *claimed);
-    self.let_go(lost.into_iter().map(|(claim, _)| claim).collect());
-    Ok(held.into_iter().map(|(claim, _)| claim).collect())
   }
 
   /// Claims lost to another writer: Redis (or the other process) has the viewer now. Only

@@ -2,7 +2,7 @@
 
 use super::connection::RedisConnection;
 use crate::core::keys::{claim_key, VIEWER_STATS_SET};
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
 use once_cell::sync::Lazy;
 use redis::{AsyncCommands, Script};
 
@@ -161,25 +161,23 @@ impl<'a> ViewerStatsStore<'a> {
     )
   }
 
-  /// Claims `(member, json)` viewers for persistence, so that two engine processes never hand
-  /// one viewer to their hosts twice; returns, in order, whether each was claimed. One
-  /// `MULTI { SET claim token NX PX ttl, GET key, ... }`: a viewer is claimed when no other
-  /// process holds its claim and its value, read atomically with the claim, is still exactly the
-  /// JSON the caller read (nobody persisted or changed it meanwhile). Claims taken on a changed
-  /// viewer are given back at once. A holder deletes the value and its claim in one transaction,
-  /// so a claim taken after that finds no value.
-  pub async fn claim(
+  /// Claims viewers for persistence and reads them, so that two engine processes never hand
+  /// one viewer to their hosts twice: one `MULTI { SET claim token NX PX ttl, GET key, ... }`.
+  /// Returns, per member in order, whether the claim was taken and the value read atomically
+  /// with it. A holder deletes the value and its claim in one transaction, so a claim taken
+  /// after that finds no value; the caller gives back the claims it does not keep.
+  pub async fn claim_read(
     &self,
-    viewers: &[(&str, &str)],
+    members: &[&str],
     token: &str,
     ttl_ms: u64,
-  ) -> Result<Vec<bool>> {
-    if viewers.is_empty() {
+  ) -> Result<Vec<(bool, Option<String>)>> {
+    if members.is_empty() {
       return Ok(Vec::new());
     }
     let mut pipe = redis::pipe();
     pipe.atomic();
-    for (member, _) in viewers {
+    for member in members {
       pipe
         .cmd("SET")
         .arg(self.claim_key(member))
@@ -195,21 +193,18 @@ impl<'a> ViewerStatsStore<'a> {
         pipe.query_async(&mut c).await
       })
       .await?;
-    let mut claimed = Vec::with_capacity(viewers.len());
-    let mut taken_on_changed = Vec::new();
-    for ((member, json), reply) in viewers.iter().zip(replies.chunks(2)) {
-      let took = reply.first().is_some_and(Option::is_some);
-      let unchanged = reply.get(1).and_then(Option::as_deref) == Some(*json);
-      claimed.push(took && unchanged);
-      if took && !unchanged {
-        taken_on_changed.push(*member);
-      }
+    if replies.len() != members.len() * 2 {
+      return Err(Error::new(
+        ErrorCode::Internal,
+        "Redis answered the claim transaction with a wrong number of replies",
+      ));
     }
-    if !taken_on_changed.is_empty() {
-      // Best effort: a claim that cannot be given back expires by itself.
-      let _ = self.release(&taken_on_changed, token).await;
+    let mut replies = replies.into_iter();
+    let mut out = Vec::with_capacity(members.len());
+    while let (Some(claim), Some(value)) = (replies.next(), replies.next()) {
+      out.push((claim.is_some(), value));
     }
-    Ok(claimed)
+    Ok(out)
   }
 
   /// Gives back the claims held under `token` on these members.
