@@ -15,43 +15,54 @@ pub enum SessionKey {
   Text(Box<str>),
 }
 
-fn hex_value(c: u8) -> Option<u8> {
-  match c {
-    b'0'..=b'9' => Some(c - b'0'),
-    b'a'..=b'f' => Some(c - b'a' + 10),
-    _ => None,
+/// Lowercase hex digit -> its value; anything else -> 0xFF.
+const HEX_VALUE: [u8; 256] = {
+  let mut table = [0xFFu8; 256];
+  let mut c = 0;
+  while c < 10 {
+    table[b'0' as usize + c] = c as u8;
+    c += 1;
   }
-}
+  let mut c = 0;
+  while c < 6 {
+    table[b'a' as usize + c] = 10 + c as u8;
+    c += 1;
+  }
+  table
+};
 
-fn pack(hex: impl Iterator<Item = u8>) -> Option<[u8; 16]> {
+/// Packs 32 lowercase hex digits (two per byte); `None` if any is not one. One table lookup
+/// per digit and a single check at the end (this runs on every heartbeat).
+fn pack(hex: &[u8; 32]) -> Option<[u8; 16]> {
   let mut out = [0u8; 16];
-  let mut count = 0;
-  for (i, c) in hex.enumerate() {
-    if i >= 32 {
-      return None;
-    }
-    let v = hex_value(c)?;
-    out[i / 2] |= if i % 2 == 0 { v << 4 } else { v };
-    count += 1;
+  let mut invalid = 0u8;
+  for (i, pair) in hex.chunks_exact(2).enumerate() {
+    let (high, low) = (
+      HEX_VALUE[usize::from(pair[0])],
+      HEX_VALUE[usize::from(pair[1])],
+    );
+    invalid |= high | low;
+    out[i] = (high << 4) | (low & 15);
   }
-  (count == 32).then_some(out)
+  (invalid & 0xF0 == 0).then_some(out)
 }
 
 impl From<&str> for SessionKey {
   fn from(text: &str) -> Self {
     let b = text.as_bytes();
-    if b.len() == 32 {
-      if let Some(bytes) = pack(b.iter().copied()) {
+    if let Ok(hex) = <&[u8; 32]>::try_from(b) {
+      if let Some(bytes) = pack(hex) {
         return SessionKey::Hex32(bytes);
       }
     }
     if b.len() == 36 && b[8] == b'-' && b[13] == b'-' && b[18] == b'-' && b[23] == b'-' {
-      let digits = b
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| ![8, 13, 18, 23].contains(i))
-        .map(|(_, c)| *c);
-      if let Some(bytes) = pack(digits) {
+      let mut digits = [0u8; 32];
+      digits[..8].copy_from_slice(&b[..8]);
+      digits[8..12].copy_from_slice(&b[9..13]);
+      digits[12..16].copy_from_slice(&b[14..18]);
+      digits[16..20].copy_from_slice(&b[19..23]);
+      digits[20..].copy_from_slice(&b[24..]);
+      if let Some(bytes) = pack(&digits) {
         return SessionKey::Uuid(bytes);
       }
     }
