@@ -13,7 +13,9 @@ const stats = new VideoViewerStats({
 
 process.once('SIGTERM', () => {
   stats.close().then(
-    () => process.exit(0),
+    // The documented pattern, plus: let stdout (a pipe, written asynchronously) deliver every
+    // `accepted` line before exiting, or the parent would see fewer than were accepted.
+    () => process.stdout.write('', () => process.exit(0)),
     (err) => {
       console.error('close failed', err.code, err.message)
       process.exit(1)

@@ -213,6 +213,23 @@ impl State {
       .is_some_and(|known| !known.contains(&viewer_hash(id)))
   }
 
+  /// Puts a claimed viewer back in the cache as its entry, dirty again if it held changes
+  /// that never reached Redis; `unverified`: merge with what Redis holds before writing.
+  fn put_back(&mut self, claim: Claim, unverified: bool) {
+    let dirty = claim.was_dirty;
+    self.cache.insert(
+      claim.id.clone(),
+      Entry {
+        stats: claim.stats,
+        dirty: false,
+        unverified,
+      },
+    );
+    if dirty {
+      self.mark_dirty(&claim.id);
+    }
+  }
+
   fn forget_member(&mut self, id: &ViewerId) {
     if let Some(known) = self.known.as_mut() {
       known.remove(&viewer_hash(id));
@@ -1075,15 +1092,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
         fresh.unverified = true;
         state.mark_dirty(&claim.id);
       } else if claim.was_dirty {
-        state.cache.insert(
-          claim.id.clone(),
-          Entry {
-            stats: claim.stats,
-            dirty: false,
-            unverified: true,
-          },
-        );
-        state.mark_dirty(&claim.id);
+        state.put_back(claim, true);
       }
     }
   }
@@ -1113,17 +1122,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
         fresh.stats.prepend(claim.stats);
         state.mark_dirty(&claim.id);
       } else if claim.was_cached {
-        state.cache.insert(
-          claim.id.clone(),
-          Entry {
-            stats: claim.stats,
-            dirty: false,
-            unverified: false,
-          },
-        );
-        if claim.was_dirty {
-          state.mark_dirty(&claim.id);
-        }
+        state.put_back(claim, false);
       }
     }
   }
