@@ -11,8 +11,8 @@ const { bundledBinary } = require('./platform')
 const root = path.join(__dirname, '..')
 
 if (fs.existsSync(path.join(root, 'Cargo.toml'))) {
-  const napi = require.resolve('@napi-rs/cli/dist/cli.js')
-  const build = spawnSync(process.execPath, [napi, 'build', '--platform', '--js', 'binding.js', '--dts', 'binding.d.ts', '--release'], { cwd: root, stdio: 'inherit' })
+  const napi = path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'napi.cmd' : 'napi')
+  const build = spawnSync(napi, ['build', '--platform', '--js', 'binding.js', '--dts', 'binding.d.ts', '--release'], { cwd: root, stdio: 'inherit' })
   process.exit(build.status ?? 1)
 }
 
