@@ -36,6 +36,8 @@ const REDIS_BATCH: usize = 1_000;
 const HOST_BATCH: usize = 1_024;
 /// How much longer than its batch's host calls may take a Redis claim lives.
 const CLAIM_TTL_MARGIN_MS: u64 = 60_000;
+/// Longest a Redis claim lives, whatever `callbackTimeout` says (Redis refuses huge `PX`).
+const MAX_CLAIM_TTL_MS: u64 = 30 * 24 * 3_600_000;
 /// Transactions of one sync in flight at once (the connection pipelines them).
 const SYNC_PARALLELISM: usize = 4;
 
@@ -809,7 +811,8 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     // after a crash it frees itself.
     let claim_ttl_ms = (limit.as_millis() as u64)
       .saturating_mul(2)
-      .saturating_add(CLAIM_TTL_MARGIN_MS);
+      .saturating_add(CLAIM_TTL_MARGIN_MS)
+      .min(MAX_CLAIM_TTL_MS);
     // Stream the members: each chunk is claimed and read in one transaction, and the host
     // stores one chunk while the next is claimed.
     let mut orphans = Vec::new();
