@@ -13,7 +13,7 @@ use napi::threadsafe_function::{ThreadsafeCallContext, ThreadsafeFunction};
 use std::ptr;
 use std::sync::Arc;
 
-/// `(fn, timeoutMs, name, limit) => (items) => Promise<Array<true | error>>`: calls `fn` once
+/// `(fn, timeoutMs, name, limit) => (itemsJson) => Promise<Array<true | error>>`: calls `fn` once
 /// per item with at most `limit` calls in flight, starting the next call as soon as one settles
 /// (on the event loop: no thread hop), each with its own deadline.
 const DISPATCHER: &str = r#"(function (fn, timeoutMs, name, limit) {
@@ -22,7 +22,7 @@ const DISPATCHER: &str = r#"(function (fn, timeoutMs, name, limit) {
   }
   return function (batch) {
     // The items come as one JSON array: JSON.parse builds them far faster than napi calls.
-    var items = typeof batch === 'string' ? JSON.parse(batch) : batch
+    var items = JSON.parse(batch)
     return new Promise(function (resolve) {
       var outcomes = new Array(items.length)
       var started = new Map()

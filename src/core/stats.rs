@@ -120,12 +120,7 @@ impl ViewerStats {
       "{{\"firstUpdated\":{},\"lastUpdated\":{},\"watchSections\":[",
       self.first_updated, self.last_updated
     );
-    for (i, s) in self.watch_sections.as_slice().iter().enumerate() {
-      if i > 0 {
-        out.push(',');
-      }
-      let _ = write!(out, "{{\"start\":{},\"end\":{}}}", s.start, s.end);
-    }
+    write_sections_json(out, self.watch_sections.as_slice());
     let _ = write!(out, "],\"watchTime\":{},\"country\":", self.watch_time());
     write_json_string_or_null(out, self.country());
     out.push_str(",\"subdivisionName\":");
@@ -161,6 +156,18 @@ impl ViewerStats {
       },
       video_id: integer(raw.video_id, "videoId", u64::MAX as f64)?,
     })
+  }
+}
+
+/// Appends `{"start":s,"end":e},...` (the inside of a `watchSections` array).
+pub fn write_sections_json(out: &mut String, sections: &[WatchSection]) {
+  use std::fmt::Write;
+  for (i, s) in sections.iter().enumerate() {
+    if i > 0 {
+      out.push(',');
+    }
+    // Writing into a String cannot fail.
+    let _ = write!(out, "{{\"start\":{},\"end\":{}}}", s.start, s.end);
   }
 }
 

@@ -1,7 +1,7 @@
 //! What the engines need from the host (PeerTube's JavaScript): persistence and federation.
 
 use crate::core::sections::WatchSection;
-use crate::core::stats::write_json_string_or_null;
+use crate::core::stats::{write_json_string_or_null, write_sections_json};
 use crate::error::Result;
 use std::future::Future;
 use std::sync::Arc;
@@ -41,12 +41,7 @@ impl ViewerRecord {
       ",\"firstUpdated\":{},\"lastUpdated\":{},\"watchSections\":[",
       self.first_updated, self.last_updated
     );
-    for (i, s) in self.watch_sections.iter().enumerate() {
-      if i > 0 {
-        out.push(',');
-      }
-      let _ = write!(out, "{{\"start\":{},\"end\":{}}}", s.start, s.end);
-    }
+    write_sections_json(out, &self.watch_sections);
     let _ = write!(out, "],\"watchTime\":{},\"country\":", self.watch_time);
     write_json_string_or_null(out, self.country.as_deref());
     out.push_str(",\"subdivisionName\":");

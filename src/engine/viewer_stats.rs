@@ -243,9 +243,6 @@ impl State {
 struct Claim {
   id: ViewerId,
   stats: ViewerStats,
-  /// The value Redis holds for it, as read (or as this engine last wrote it): the Redis claim
-  /// succeeds only while Redis still holds exactly this.
-  json: String,
   was_cached: bool,
   was_dirty: bool,
 }
@@ -860,7 +857,8 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     orphans: &mut Vec<&'m str>,
   ) -> Result<Vec<Claim>> {
     let lifetime = self.config.lifetime_ms;
-    let mut cached: Vec<(&str, Claim)> = Vec::new();
+    // Cached claims with the JSON this engine last wrote for them: Redis must still hold it.
+    let mut cached: Vec<(&str, String, Claim)> = Vec::new();
     let mut uncached: Vec<(&str, ViewerId)> = Vec::new();
     {
       let mut state = self.lock();
@@ -889,14 +887,14 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
               state.dirty_count -= 1;
             }
             state.in_flight.insert(id.clone());
+            let json = entry.stats.to_json();
             let claim = Claim {
-              json: entry.stats.to_json(),
               id,
               stats: entry.stats,
               was_cached: true,
               was_dirty: entry.dirty,
             };
-            cached.push((member.as_str(), claim));
+            cached.push((member.as_str(), json, claim));
           }
           Some(_) => {}
           None => uncached.push((member.as_str(), id)),
@@ -905,7 +903,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     }
     let refs: Vec<&str> = cached
       .iter()
-      .map(|(member, _)| *member)
+      .map(|(member, _, _)| *member)
       .chain(uncached.iter().map(|(member, _)| *member))
       .collect();
     let replies = match self
@@ -916,7 +914,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
       Ok(replies) => replies,
       Err(err) => {
         self.redis_failed(&err, "Cannot claim viewers to process.");
-        self.restore(cached.into_iter().map(|(_, claim)| claim).collect());
+        self.restore(cached.into_iter().map(|(_, _, claim)| claim).collect());
         return Err(err);
       }
     };
@@ -924,9 +922,8 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     let mut held = Vec::new();
     let mut lost = Vec::new();
     let mut release: Vec<&str> = Vec::new();
-    for ((member, claim), (took, value)) in cached.into_iter().zip(replies.by_ref()) {
-      // Redis must still hold exactly what this engine last wrote for it.
-      if took && value.as_deref() == Some(claim.json.as_str()) {
+    for ((member, json, claim), (took, value)) in cached.into_iter().zip(replies.by_ref()) {
+      if took && value.as_deref() == Some(json.as_str()) {
         held.push(claim);
       } else {
         if took {
@@ -946,7 +943,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
         continue;
       };
       match ViewerStats::from_json(&json) {
-        Ok(stats) if stats.is_expired(now, lifetime) => fetched.push((member, id, stats, json)),
+        Ok(stats) if stats.is_expired(now, lifetime) => fetched.push((member, id, stats)),
         Ok(_) => release.push(member),
         Err(err) => {
           self.logger.error(
@@ -959,7 +956,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     }
     {
       let mut state = self.lock();
-      for (member, id, stats, json) in fetched {
+      for (member, id, stats) in fetched {
         // A heartbeat loaded it since the listing: the cache wins, a later pass sees it.
         if state.cache.contains_key(&id) || state.in_flight.contains(&id) {
           release.push(member);
@@ -969,7 +966,6 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
         held.push(Claim {
           id,
           stats,
-          json,
           was_cached: false,
           was_dirty: false,
         });
@@ -1021,25 +1017,28 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
       batch.into_iter().partition(|c| c.stats.watch_time() == 0);
     report.discarded = zero.len() as u64;
     let mut settled: Vec<ViewerId> = zero.into_iter().map(|c| c.id).collect();
-    let mut failed = HashSet::with_hasher(FxBuild::default());
-    for (claim, outcome) in to_save.iter().zip(self.save(&to_save, limit).await) {
-      if let Err(err) = outcome {
-        self.callback_errors.fetch_add(1, Ordering::Relaxed);
-        self
-          .logger
-          .error("Cannot process viewer stats for Redis key %s.", || {
-            Meta::field("key", claim.id.member())
-              .and("error", err.message.clone())
-              .with_err(err.cause.clone())
-          });
-        failed.insert(claim.id.clone());
+    let mut failed = Vec::new();
+    let outcomes = self.save(&to_save, limit).await;
+    for (claim, outcome) in to_save.into_iter().zip(outcomes) {
+      match outcome {
+        Ok(()) => {
+          report.persisted += 1;
+          settled.push(claim.id);
+        }
+        Err(err) => {
+          self.callback_errors.fetch_add(1, Ordering::Relaxed);
+          self
+            .logger
+            .error("Cannot process viewer stats for Redis key %s.", || {
+              Meta::field("key", claim.id.member())
+                .and("error", err.message.clone())
+                .with_err(err.cause.clone())
+            });
+          failed.push(claim);
+        }
       }
     }
-    let (failed, saved): (Vec<Claim>, Vec<Claim>) =
-      to_save.into_iter().partition(|c| failed.contains(&c.id));
-    report.persisted = saved.len() as u64;
     report.failed = failed.len() as u64;
-    settled.extend(saved.into_iter().map(|c| c.id));
     self.delete_settled(settled).await;
     self.release(&failed).await;
     self.restore(failed);
