@@ -18,11 +18,16 @@ pub fn redis_prefix(webserver_host: &str) -> String {
 /// Un-prefixed viewer stats key: `local-video-viewer-stats-{sessionId}-{videoId}`.
 pub fn viewer_stats_key(session_id: &str, video_id: u64) -> String {
   let mut key = String::with_capacity(VIEWER_STATS_KEY_PREFIX.len() + session_id.len() + 21);
-  key.push_str(VIEWER_STATS_KEY_PREFIX);
-  key.push_str(session_id);
-  key.push('-');
-  push_u64(&mut key, video_id);
+  push_viewer_stats_key(&mut key, session_id, video_id);
   key
+}
+
+/// Appends the un-prefixed viewer stats key [`viewer_stats_key`] to `out`.
+pub fn push_viewer_stats_key(out: &mut String, session_id: &str, video_id: u64) {
+  out.push_str(VIEWER_STATS_KEY_PREFIX);
+  out.push_str(session_id);
+  out.push('-');
+  push_u64(out, video_id);
 }
 
 /// Un-prefixed claim key of a viewer being persisted: `native-views-claim-{viewer key}`.
@@ -45,10 +50,9 @@ pub fn parse_viewer_stats_key(key: &str) -> Option<(&str, u64)> {
   Some((session, video.parse().ok()?))
 }
 
-fn push_u64(out: &mut String, value: u64) {
-  use std::fmt::Write;
-  // Writing into a String cannot fail.
-  let _ = write!(out, "{value}");
+/// Appends `value` in decimal (no `core::fmt`: this runs for every viewer written).
+pub fn push_u64(out: &mut String, value: u64) {
+  out.push_str(itoa::Buffer::new().format(value));
 }
 
 #[cfg(test)]

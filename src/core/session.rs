@@ -80,45 +80,39 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 impl fmt::Display for SessionKey {
   fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let write_hex = |f: &mut fmt::Formatter<'_>, bytes: &[u8]| -> fmt::Result {
-      let mut buf = [0u8; 32];
-      for (i, byte) in bytes.iter().enumerate() {
-        buf[2 * i] = HEX[usize::from(byte >> 4)];
-        buf[2 * i + 1] = HEX[usize::from(byte & 15)];
-      }
-      f.write_str(std::str::from_utf8(&buf[..bytes.len() * 2]).map_err(|_| fmt::Error)?)
-    };
-    match self {
-      SessionKey::Hex32(bytes) => write_hex(f, bytes),
-      SessionKey::Uuid(bytes) => {
-        write_hex(f, &bytes[0..4])?;
-        f.write_str("-")?;
-        write_hex(f, &bytes[4..6])?;
-        f.write_str("-")?;
-        write_hex(f, &bytes[6..8])?;
-        f.write_str("-")?;
-        write_hex(f, &bytes[8..10])?;
-        f.write_str("-")?;
-        write_hex(f, &bytes[10..16])
-      }
-      SessionKey::Text(text) => f.write_str(text),
-    }
+    self.with_str(|text| f.write_str(text))
   }
 }
 
 impl SessionKey {
   /// Calls `f` with the session id as text, without allocating: packed ids are rendered on the
-  /// stack (hot paths hash and compare them).
+  /// stack with one table lookup per digit (hot paths hash, compare and write them).
   pub fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
-    if let SessionKey::Text(text) = self {
-      return f(text);
-    }
     let mut out = StackText {
       buf: [0; 36],
       len: 0,
     };
-    // A packed id renders to at most 36 ASCII bytes: writing cannot fail.
-    let _ = fmt::write(&mut out, format_args!("{self}"));
+    match self {
+      SessionKey::Text(text) => return f(text),
+      SessionKey::Hex32(bytes) => out.push_hex(bytes),
+      SessionKey::Uuid(bytes) => {
+        for (i, group) in [
+          &bytes[0..4],
+          &bytes[4..6],
+          &bytes[6..8],
+          &bytes[8..10],
+          &bytes[10..16],
+        ]
+        .into_iter()
+        .enumerate()
+        {
+          if i > 0 {
+            out.push_byte(b'-');
+          }
+          out.push_hex(group);
+        }
+      }
+    }
     f(out.as_str())
   }
 }
@@ -133,17 +127,20 @@ impl StackText {
   fn as_str(&self) -> &str {
     std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
   }
-}
 
-impl fmt::Write for StackText {
-  fn write_str(&mut self, s: &str) -> fmt::Result {
-    let end = self.len + s.len();
-    if end > self.buf.len() {
-      return Err(fmt::Error);
+  /// Appends one ASCII byte (a packed id renders to at most 36: callers stay within).
+  fn push_byte(&mut self, byte: u8) {
+    if let Some(slot) = self.buf.get_mut(self.len) {
+      *slot = byte;
+      self.len += 1;
     }
-    self.buf[self.len..end].copy_from_slice(s.as_bytes());
-    self.len = end;
-    Ok(())
+  }
+
+  fn push_hex(&mut self, bytes: &[u8]) {
+    for byte in bytes {
+      self.push_byte(HEX[usize::from(byte >> 4)]);
+      self.push_byte(HEX[usize::from(byte & 15)]);
+    }
   }
 }
 

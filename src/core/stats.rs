@@ -3,6 +3,7 @@
 //! The JSON is byte-compatible with PeerTube's `JSON.stringify` of the object literal, field order
 //! `firstUpdated, lastUpdated, watchSections, watchTime, country, subdivisionName, videoId`.
 
+use super::keys::push_u64;
 use super::sections::{apply_heartbeat, watch_time, Sections, ViewEvent, WatchSection};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -113,19 +114,21 @@ impl ViewerStats {
 
   /// Appends the Redis value to `out`.
   pub fn write_json(&self, out: &mut String) {
-    use std::fmt::Write;
-    // Writing into a String cannot fail.
-    let _ = write!(
-      out,
-      "{{\"firstUpdated\":{},\"lastUpdated\":{},\"watchSections\":[",
-      self.first_updated, self.last_updated
-    );
+    out.push_str("{\"firstUpdated\":");
+    push_u64(out, self.first_updated);
+    out.push_str(",\"lastUpdated\":");
+    push_u64(out, self.last_updated);
+    out.push_str(",\"watchSections\":[");
     write_sections_json(out, self.watch_sections.as_slice());
-    let _ = write!(out, "],\"watchTime\":{},\"country\":", self.watch_time());
+    out.push_str("],\"watchTime\":");
+    push_u64(out, self.watch_time());
+    out.push_str(",\"country\":");
     write_json_string_or_null(out, self.country());
     out.push_str(",\"subdivisionName\":");
     write_json_string_or_null(out, self.subdivision_name());
-    let _ = write!(out, ",\"videoId\":{}}}", self.video_id);
+    out.push_str(",\"videoId\":");
+    push_u64(out, self.video_id);
+    out.push('}');
   }
 
   /// Parses a Redis value written by PeerTube or by this engine.
@@ -161,13 +164,15 @@ impl ViewerStats {
 
 /// Appends `{"start":s,"end":e},...` (the inside of a `watchSections` array).
 pub fn write_sections_json(out: &mut String, sections: &[WatchSection]) {
-  use std::fmt::Write;
   for (i, s) in sections.iter().enumerate() {
     if i > 0 {
       out.push(',');
     }
-    // Writing into a String cannot fail.
-    let _ = write!(out, "{{\"start\":{},\"end\":{}}}", s.start, s.end);
+    out.push_str("{\"start\":");
+    push_u64(out, u64::from(s.start));
+    out.push_str(",\"end\":");
+    push_u64(out, u64::from(s.end));
+    out.push('}');
   }
 }
 
@@ -175,6 +180,12 @@ pub fn write_sections_json(out: &mut String, sections: &[WatchSection]) {
 pub fn write_json_string_or_null(out: &mut String, value: Option<&str>) {
   match value {
     None => out.push_str("null"),
+    // Common case (session ids, country codes): nothing to escape.
+    Some(text) if !text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') => {
+      out.push('"');
+      out.push_str(text);
+      out.push('"');
+    }
     Some(text) => match serde_json::to_string(text) {
       Ok(quoted) => out.push_str(&quoted),
       Err(_) => out.push_str("null"),

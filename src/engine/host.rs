@@ -1,5 +1,6 @@
 //! What the engines need from the host (PeerTube's JavaScript): persistence and federation.
 
+use crate::core::keys::push_u64;
 use crate::core::sections::WatchSection;
 use crate::core::stats::{write_json_string_or_null, write_sections_json};
 use crate::error::Result;
@@ -32,17 +33,19 @@ impl ViewerRecord {
   /// `{ videoId, sessionId, firstUpdated, lastUpdated, watchSections: [{ start, end }],
   /// watchTime, country, subdivisionName }`.
   pub fn write_json(&self, out: &mut String) {
-    use std::fmt::Write;
-    // Writing into a String cannot fail.
-    let _ = write!(out, "{{\"videoId\":{},\"sessionId\":", self.video_id);
+    out.push_str("{\"videoId\":");
+    push_u64(out, self.video_id);
+    out.push_str(",\"sessionId\":");
     write_json_string_or_null(out, Some(&self.session_id));
-    let _ = write!(
-      out,
-      ",\"firstUpdated\":{},\"lastUpdated\":{},\"watchSections\":[",
-      self.first_updated, self.last_updated
-    );
+    out.push_str(",\"firstUpdated\":");
+    push_u64(out, self.first_updated);
+    out.push_str(",\"lastUpdated\":");
+    push_u64(out, self.last_updated);
+    out.push_str(",\"watchSections\":[");
     write_sections_json(out, &self.watch_sections);
-    let _ = write!(out, "],\"watchTime\":{},\"country\":", self.watch_time);
+    out.push_str("],\"watchTime\":");
+    push_u64(out, self.watch_time);
+    out.push_str(",\"country\":");
     write_json_string_or_null(out, self.country.as_deref());
     out.push_str(",\"subdivisionName\":");
     write_json_string_or_null(out, self.subdivision_name.as_deref());

@@ -13,8 +13,9 @@
 
 use super::clock::now_ms;
 use super::host::{StatsHost, ViewerRecord};
+use super::outgoing::OutgoingChunk;
 use crate::core::fxhash::{FxBuild, FxHasher};
-use crate::core::keys::{parse_viewer_stats_key, viewer_stats_key};
+use crate::core::keys::{parse_viewer_stats_key, push_viewer_stats_key};
 use crate::core::sections::ViewEvent;
 use crate::core::session::SessionKey;
 use crate::core::stats::{HeartbeatOutcome, ViewerStats};
@@ -41,13 +42,16 @@ const MAX_CLAIM_TTL_MS: u64 = 30 * 24 * 3_600_000;
 /// Transactions of one sync in flight at once (the connection pipelines them).
 const SYNC_PARALLELISM: usize = 4;
 
-/// How a batch of viewers is written.
-#[derive(Clone, Copy)]
+/// Which viewers a batch writes, and how.
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum WriteMode {
-  /// `MSET`: the viewer is known to Redis (or merged).
+  /// Dirty viewers known to Redis (or merged with it): `MSET`.
   Overwrite,
-  /// `SET NX`: the viewer is believed new.
+  /// Dirty viewers believed new: `MSETNX`, and `SET NX` to find which existed.
   IfAbsent,
+  /// Clean viewers that Redis may have lost (after a reconnection): `SET NX`, so a key
+  /// Redis kept is left as it is.
+  Restore,
 }
 
 /// Hash of a viewer as a Redis member (`session`, `video`), for the known-member set.
@@ -62,19 +66,6 @@ fn member_hash(session_id: &str, video_id: u64) -> u64 {
 fn viewer_hash(id: &ViewerId) -> u64 {
   id.session_id
     .with_str(|session| member_hash(session, id.video_id))
-}
-
-/// `items` in consecutive chunks of `size`, moved once (no quadratic `split_off`).
-fn into_chunks<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
-  let mut chunks = Vec::with_capacity(items.len().div_ceil(size.max(1)));
-  let mut items = items.into_iter();
-  loop {
-    let chunk: Vec<T> = items.by_ref().take(size.max(1)).collect();
-    if chunk.is_empty() {
-      return chunks;
-    }
-    chunks.push(chunk);
-  }
 }
 
 /// Settings of the viewer stats engine.
@@ -109,7 +100,16 @@ pub struct ViewerId {
 impl ViewerId {
   /// Un-prefixed Redis key / set member.
   pub fn member(&self) -> String {
-    viewer_stats_key(&self.session_id.to_string(), self.video_id)
+    let mut member = String::with_capacity(64);
+    self.write_member(&mut member);
+    member
+  }
+
+  /// Appends the un-prefixed Redis key / set member to `out`.
+  pub fn write_member(&self, out: &mut String) {
+    self
+      .session_id
+      .with_str(|session| push_viewer_stats_key(out, session, self.video_id));
   }
 }
 
@@ -552,41 +552,33 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     // persistence, a failover before the replica caught up): every cached viewer is written
     // again where its key is missing.
     let reconnected = self.reconnected();
-    let (ready, fresh, restores) = {
-      let mut guard = self.lock();
-      let state = &mut *guard;
+    // Only ids here: each transaction's JSON is written when it is about to be sent, under a
+    // short lock, so heartbeats are not held up by a large sync and Redis starts early.
+    let (mut ready, fresh, restores) = {
+      let state = self.lock();
       let mut ready = Vec::with_capacity(state.dirty_count);
       let mut fresh = Vec::new();
       let mut restores = Vec::new();
       if state.dirty_count > 0 || reconnected {
-        for (id, entry) in state.cache.iter_mut() {
+        for (id, entry) in state.cache.iter() {
           if state.in_flight.contains(id) {
             continue;
           }
-          if !entry.dirty {
-            if reconnected && !entry.unverified {
-              restores.push(((id.member(), entry.stats.to_json()), id.clone()));
-            }
-            continue;
-          }
-          entry.dirty = false;
-          state.dirty_count -= 1;
-          let pair = ((id.member(), entry.stats.to_json()), id.clone());
-          if entry.unverified {
-            fresh.push(pair);
-          } else {
-            ready.push(pair);
+          match (entry.dirty, entry.unverified) {
+            (true, true) => fresh.push(id.clone()),
+            (true, false) => ready.push(id.clone()),
+            (false, false) if reconnected => restores.push(id.clone()),
+            (false, _) => {}
           }
         }
       }
       (ready, fresh, restores)
     };
-    let mut written = ready.len() as u64;
+    let mut written = 0;
     let mut restore_failure = None;
     if !restores.is_empty() {
       let count = restores.len() as u64;
-      // A key that exists is left as it is: Redis kept it.
-      let (restored, _kept, failure) = self.write_batches(restores, WriteMode::IfAbsent).await;
+      let (restored, _kept, failure) = self.write_batches(restores, WriteMode::Restore).await;
       let restored = restored.len() as u64;
       written += restored;
       self.logger.info(
@@ -595,7 +587,6 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
       );
       restore_failure = failure;
     }
-    let fresh_count = fresh.len() as u64;
     let (written_fresh, conflicts, fresh_failure) =
       self.write_batches(fresh, WriteMode::IfAbsent).await;
     {
@@ -606,67 +597,90 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
         }
       }
     }
-    written += fresh_count - conflicts.len() as u64;
+    written += written_fresh.len() as u64;
     // Keys that existed although we believed them new: put what Redis holds in front, rewrite.
-    let mut ready = ready;
     if !conflicts.is_empty() {
       match self.merge_unverified(&conflicts).await {
-        Ok(merged) => {
-          written += merged.len() as u64;
-          ready.extend(merged);
-        }
+        Ok(merged) => ready.extend(merged),
         Err(err) => {
           let mut state = self.lock();
-          for id in conflicts.iter().chain(ready.iter().map(|(_, id)| id)) {
+          for id in &conflicts {
             state.mark_dirty(id);
           }
           return Err(err);
         }
       }
     }
-    let (_, _, failure) = self.write_batches(ready, WriteMode::Overwrite).await;
+    let (written_ready, _, failure) = self.write_batches(ready, WriteMode::Overwrite).await;
+    written += written_ready.len() as u64;
     match restore_failure.or(fresh_failure).or(failure) {
       Some(err) => Err(err),
       None => Ok(SyncReport { written }),
     }
   }
 
-  /// Writes `(member, json)` pairs in transactions of [`REDIS_BATCH`], [`SYNC_PARALLELISM`] at
-  /// a time. Returns the ids written, the ids that already existed (`IfAbsent` only) and the
-  /// first error; the viewers of a failed transaction are marked dirty again.
+  /// The next transaction of `mode` from `ids`: the current JSON of those that still qualify
+  /// (cached, not being persisted, dirty unless restoring); a dirty viewer taken is clean now.
+  fn take_chunk(&self, ids: &[ViewerId], mode: WriteMode) -> OutgoingChunk {
+    let mut chunk = OutgoingChunk::with_capacity(ids.len());
+    let mut guard = self.lock();
+    let state = &mut *guard;
+    for id in ids {
+      if state.in_flight.contains(id) {
+        continue;
+      }
+      let Some(entry) = state.cache.get_mut(id) else {
+        continue;
+      };
+      if mode != WriteMode::Restore {
+        if !entry.dirty {
+          continue;
+        }
+        entry.dirty = false;
+        state.dirty_count -= 1;
+      }
+      chunk.push(id, &entry.stats);
+    }
+    chunk
+  }
+
+  /// Writes `ids` in transactions of [`REDIS_BATCH`], [`SYNC_PARALLELISM`] at a time, each
+  /// taken ([`Self::take_chunk`]) just before it is sent. Returns the ids written, the ids that
+  /// already existed (`IfAbsent`, `Restore`) and the first error; the viewers of a failed
+  /// transaction are marked dirty again.
   async fn write_batches(
     &self,
-    pairs: Vec<((String, String), ViewerId)>,
+    ids: Vec<ViewerId>,
     mode: WriteMode,
   ) -> (Vec<ViewerId>, Vec<ViewerId>, Option<Error>) {
-    type Chunk = (Vec<(String, String)>, Vec<ViewerId>);
-    let chunks: Vec<Chunk> = into_chunks(pairs, REDIS_BATCH)
-      .into_iter()
-      .map(|chunk| chunk.into_iter().unzip())
-      .collect();
-    let mut written = Vec::new();
+    let mut written = Vec::with_capacity(ids.len());
     let mut conflicts = Vec::new();
     let mut failed: Vec<ViewerId> = Vec::new();
     let mut first_error = None;
     // The ids stay here, not in the tasks: a task that panics still gets its viewers re-marked.
     let mut running: HashMap<tokio::task::Id, Vec<ViewerId>> = HashMap::new();
     let mut writes = tokio::task::JoinSet::new();
-    let mut chunks = chunks.into_iter();
+    let mut pending = ids.chunks(REDIS_BATCH);
     loop {
       while writes.len() < SYNC_PARALLELISM {
-        let Some((pairs, ids)) = chunks.next() else {
+        let Some(next) = pending.next() else {
           break;
         };
+        let chunk = self.take_chunk(next, mode);
+        if chunk.is_empty() {
+          continue;
+        }
         let connection = self.connection.clone();
         let prefix = self.config.prefix.clone();
+        let packed = chunk.packed;
         let handle = writes.spawn(async move {
           let store = ViewerStatsStore::new(&connection, &prefix);
           match mode {
-            WriteMode::Overwrite => store.write(&pairs).await.map(|()| Vec::new()),
-            WriteMode::IfAbsent => store.write_new(&pairs).await,
+            WriteMode::Overwrite => store.write(&packed).await.map(|()| Vec::new()),
+            WriteMode::IfAbsent | WriteMode::Restore => store.write_new(&packed).await,
           }
         });
-        running.insert(handle.id(), ids);
+        running.insert(handle.id(), chunk.ids);
       }
       let Some(joined) = writes.join_next_with_id().await else {
         break;
@@ -707,7 +721,8 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
   }
 
   /// Entries created while Redis was unreachable: put what Redis holds in front of them.
-  async fn merge_unverified(&self, ids: &[ViewerId]) -> Result<Vec<((String, String), ViewerId)>> {
+  /// Returns the ids merged, dirty again, to be written with `MSET`.
+  async fn merge_unverified(&self, ids: &[ViewerId]) -> Result<Vec<ViewerId>> {
     let members: Vec<String> = ids.iter().map(ViewerId::member).collect();
     let mut stored = Vec::with_capacity(ids.len());
     for chunk in members.chunks(REDIS_BATCH) {
@@ -715,8 +730,8 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
       stored.extend(self.store().get_many(&refs).await?);
     }
     let mut state = self.lock();
-    let mut out = Vec::with_capacity(ids.len());
-    for ((id, member), json) in ids.iter().zip(members).zip(stored) {
+    let mut merged = Vec::with_capacity(ids.len());
+    for (id, json) in ids.iter().zip(stored) {
       let Some(entry) = state.cache.get_mut(id) else {
         continue;
       };
@@ -724,9 +739,10 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
         entry.stats.prepend(older);
       }
       entry.unverified = false;
-      out.push(((member, entry.stats.to_json()), id.clone()));
+      state.mark_dirty(id);
+      merged.push(id.clone());
     }
-    Ok(out)
+    Ok(merged)
   }
 
   async fn retry_pending_deletes(&self) -> Result<()> {

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod connection;
+pub mod packed;
 pub mod viewer_stats;
 pub mod views;
 

@@ -1,10 +1,11 @@
 //! Redis commands of the viewer stats (spec 1.5, 1.6 and 4), atomic where PeerTube is not (Q5).
 
 use super::connection::RedisConnection;
+use super::packed::{Concat, PackedViewers};
 use crate::core::keys::{claim_key, VIEWER_STATS_SET};
 use crate::error::{Error, ErrorCode, Result};
 use once_cell::sync::Lazy;
-use redis::{AsyncCommands, Script};
+use redis::{AsyncCommands, Cmd, Script};
 
 /// Deletes the set members whose value key no longer exists (Q6), atomically per member.
 const REMOVE_ORPHANS: &str = r"
@@ -51,12 +52,29 @@ impl<'a> ViewerStatsStore<'a> {
   }
 
   /// `SADD set members...` (ignored reply) into `pipe`.
-  fn add_members(&self, pipe: &mut redis::Pipeline, viewers: &[(String, String)]) {
-    let sadd = pipe.cmd("SADD").arg(self.key(VIEWER_STATS_SET));
-    for (member, _) in viewers {
+  fn add_members(&self, pipe: &mut redis::Pipeline, viewers: &PackedViewers) {
+    let set = self.key(VIEWER_STATS_SET);
+    let (member_bytes, _) = viewers.bytes();
+    let mut sadd = Cmd::with_capacity(2 + viewers.len(), 4 + set.len() + member_bytes);
+    sadd.arg("SADD").arg(set);
+    for member in viewers.members() {
       sadd.arg(member);
     }
-    sadd.ignore();
+    pipe.add_command(sadd).ignore();
+  }
+
+  /// `name key json key json ...` (`MSET`, `MSETNX`), sized exactly, keys prefixed in place.
+  fn set_values(&self, name: &str, viewers: &PackedViewers) -> Cmd {
+    let (member_bytes, value_bytes) = viewers.bytes();
+    let mut cmd = Cmd::with_capacity(
+      1 + 2 * viewers.len(),
+      name.len() + viewers.len() * self.prefix.len() + member_bytes + value_bytes,
+    );
+    cmd.arg(name);
+    for (member, json) in viewers.iter() {
+      cmd.arg(Concat(self.prefix, member)).arg(json);
+    }
+    cmd
   }
 
   /// `GET` of one viewer (`member` is the un-prefixed viewer key).
@@ -96,18 +114,14 @@ impl<'a> ViewerStatsStore<'a> {
   }
 
   /// Writes viewers atomically: one `MULTI { SADD set members..., MSET key json ... }`.
-  pub async fn write(&self, viewers: &[(String, String)]) -> Result<()> {
+  pub async fn write(&self, viewers: &PackedViewers) -> Result<()> {
     if viewers.is_empty() {
       return Ok(());
     }
-    let mut pipe = redis::pipe();
+    let mut pipe = redis::Pipeline::with_capacity(2);
     pipe.atomic();
     self.add_members(&mut pipe, viewers);
-    let mset = pipe.cmd("MSET");
-    for (member, json) in viewers {
-      mset.arg(self.key(member)).arg(json);
-    }
-    mset.ignore();
+    pipe.add_command(self.set_values("MSET", viewers)).ignore();
     self
       .conn
       .run("Cannot write viewers into Redis", |mut c| async move {
@@ -120,17 +134,14 @@ impl<'a> ViewerStatsStore<'a> {
   /// (not written: the caller merges them). Common case, one command for all values:
   /// `MULTI { SADD set members..., MSETNX key json ... }`; only if some key exists (MSETNX
   /// writes nothing then) each value is written with `SET NX` to find which.
-  pub async fn write_new(&self, viewers: &[(String, String)]) -> Result<Vec<usize>> {
+  pub async fn write_new(&self, viewers: &PackedViewers) -> Result<Vec<usize>> {
     if viewers.is_empty() {
       return Ok(Vec::new());
     }
-    let mut pipe = redis::pipe();
+    let mut pipe = redis::Pipeline::with_capacity(2);
     pipe.atomic();
     self.add_members(&mut pipe, viewers);
-    let msetnx = pipe.cmd("MSETNX");
-    for (member, json) in viewers {
-      msetnx.arg(self.key(member)).arg(json);
-    }
+    pipe.add_command(self.set_values("MSETNX", viewers));
     let (all_written,): (bool,) = self
       .conn
       .run("Cannot write viewers into Redis", |mut c| async move {
@@ -140,10 +151,14 @@ impl<'a> ViewerStatsStore<'a> {
     if all_written {
       return Ok(Vec::new());
     }
-    let mut pipe = redis::pipe();
+    let mut pipe = redis::Pipeline::with_capacity(viewers.len());
     pipe.atomic();
-    for (member, json) in viewers {
-      pipe.cmd("SET").arg(self.key(member)).arg(json).arg("NX");
+    for (member, json) in viewers.iter() {
+      pipe
+        .cmd("SET")
+        .arg(Concat(self.prefix, member))
+        .arg(json)
+        .arg("NX");
     }
     let replies: Vec<Option<String>> = self
       .conn
