@@ -73,19 +73,20 @@ fn slices<'a>(text: &'a str, ends: &'a [usize]) -> impl Iterator<Item = &'a str>
   })
 }
 
-/// One Redis argument made of two strings (a prefix and a member), written straight into the
-/// command buffer without building the key.
-pub struct Concat<'a>(pub &'a str, pub &'a str);
+/// One Redis argument made of several strings (a prefix, a member...), written straight into
+/// the command buffer without building the key first.
+pub struct Concat<'a, const N: usize>(pub [&'a str; N]);
 
-impl ToRedisArgs for Concat<'_> {
+impl<const N: usize> ToRedisArgs for Concat<'_, N> {
   fn write_redis_args<W>(&self, out: &mut W)
   where
     W: ?Sized + RedisWrite,
   {
     let mut arg = out.writer_for_next_arg();
-    // The command buffer is a Vec: writing cannot fail.
-    let _ = arg.write_all(self.0.as_bytes());
-    let _ = arg.write_all(self.1.as_bytes());
+    for part in self.0 {
+      // The command buffer is a Vec: writing cannot fail.
+      let _ = arg.write_all(part.as_bytes());
+    }
   }
 }
 
@@ -112,10 +113,12 @@ mod tests {
   #[test]
   fn concat_is_one_argument() {
     let mut cmd = redis::cmd("SET");
-    cmd.arg(Concat("redis-h-", "key")).arg("v");
+    cmd
+      .arg(Concat(["redis-h-", "key"]))
+      .arg(Concat(["a", "", "bc"]));
     assert_eq!(
       cmd.get_packed_command(),
-      b"*3\r\n$3\r\nSET\r\n$11\r\nredis-h-key\r\n$1\r\nv\r\n"
+      b"*3\r\n$3\r\nSET\r\n$11\r\nredis-h-key\r\n$3\r\nabc\r\n"
     );
   }
 }

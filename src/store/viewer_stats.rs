@@ -2,7 +2,7 @@
 
 use super::connection::RedisConnection;
 use super::packed::{Concat, PackedViewers};
-use crate::core::keys::{claim_key, VIEWER_STATS_SET};
+use crate::core::keys::{claim_key, CLAIM_KEY_PREFIX, VIEWER_STATS_SET};
 use crate::error::{Error, ErrorCode, Result};
 use once_cell::sync::Lazy;
 use redis::{AsyncCommands, Cmd, Script};
@@ -72,7 +72,7 @@ impl<'a> ViewerStatsStore<'a> {
     );
     cmd.arg(name);
     for (member, json) in viewers.iter() {
-      cmd.arg(Concat(self.prefix, member)).arg(json);
+      cmd.arg(Concat([self.prefix, member])).arg(json);
     }
     cmd
   }
@@ -156,7 +156,7 @@ impl<'a> ViewerStatsStore<'a> {
     for (member, json) in viewers.iter() {
       pipe
         .cmd("SET")
-        .arg(Concat(self.prefix, member))
+        .arg(Concat([self.prefix, member]))
         .arg(json)
         .arg("NX");
     }
@@ -177,7 +177,7 @@ impl<'a> ViewerStatsStore<'a> {
   }
 
   /// Claims viewers for persistence and reads them, so that two engine processes never hand
-  /// one viewer to their hosts twice: one `MULTI { SET claim token NX PX ttl, GET key, ... }`.
+  /// one viewer to their hosts twice: one `MULTI { SET claim token NX PX ttl ..., MGET keys }`.
   /// Returns, per member in order, whether the claim was taken and the value read atomically
   /// with it. A holder deletes the value and its claim in one transaction, so a claim taken
   /// after that finds no value; the caller gives back the claims it does not keep.
@@ -190,36 +190,52 @@ impl<'a> ViewerStatsStore<'a> {
     if members.is_empty() {
       return Ok(Vec::new());
     }
-    let mut pipe = redis::pipe();
+    let ttl = ttl_ms.max(1);
+    let mut pipe = redis::Pipeline::with_capacity(members.len() + 1);
     pipe.atomic();
     for member in members {
       pipe
         .cmd("SET")
-        .arg(self.claim_key(member))
+        .arg(Concat([self.prefix, CLAIM_KEY_PREFIX, member]))
         .arg(token)
         .arg("NX")
         .arg("PX")
-        .arg(ttl_ms.max(1));
-      pipe.cmd("GET").arg(self.key(member));
+        .arg(ttl);
     }
-    let replies: Vec<Option<String>> = self
+    let key_bytes: usize = members.iter().map(|m| self.prefix.len() + m.len()).sum();
+    let mut mget = Cmd::with_capacity(1 + members.len(), 4 + key_bytes);
+    mget.arg("MGET");
+    for member in members {
+      mget.arg(Concat([self.prefix, member]));
+    }
+    pipe.add_command(mget);
+    let mut replies: Vec<redis::Value> = self
       .conn
       .run("Cannot claim viewers in Redis", |mut c| async move {
         pipe.query_async(&mut c).await
       })
       .await?;
-    if replies.len() != members.len() * 2 {
-      return Err(Error::new(
+    let wrong = || {
+      Error::new(
         ErrorCode::Internal,
-        "Redis answered the claim transaction with a wrong number of replies",
-      ));
+        "Redis answered the claim transaction with unexpected replies",
+      )
+    };
+    if replies.len() != members.len() + 1 {
+      return Err(wrong());
     }
-    let mut replies = replies.into_iter();
-    let mut out = Vec::with_capacity(members.len());
-    while let (Some(claim), Some(value)) = (replies.next(), replies.next()) {
-      out.push((claim.is_some(), value));
-    }
-    Ok(out)
+    let values: Vec<Option<String>> = replies
+      .pop()
+      .and_then(|mget| redis::from_redis_value(mget).ok())
+      .filter(|values: &Vec<Option<String>>| values.len() == members.len())
+      .ok_or_else(wrong)?;
+    Ok(
+      replies
+        .iter()
+        .map(|claim| matches!(claim, redis::Value::Okay))
+        .zip(values)
+        .collect(),
+    )
   }
 
   /// Gives back the claims held under `token` on these members.
@@ -260,7 +276,9 @@ impl<'a> ViewerStatsStore<'a> {
     srem.ignore();
     let del = pipe.cmd("DEL");
     for member in members {
-      del.arg(self.key(member)).arg(self.claim_key(member));
+      del
+        .arg(Concat([self.prefix, member]))
+        .arg(Concat([self.prefix, CLAIM_KEY_PREFIX, member]));
     }
     del.ignore();
     self
