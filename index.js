@@ -28,43 +28,56 @@ function isObject(value) {
 
 class VideoViewerStats extends binding.VideoViewerStats {
   addLocalViewer(input) {
-    let video
-    let args
+    let video, id, uuid, currentTime, ip, sessionId, viewEvent
     try {
       if (!isObject(input) || !isObject((video = input.video))) return super.addLocalViewer(input)
-      args = [video.id, video.uuid, input.currentTime, input.ip, input.sessionId, input.viewEvent]
+      id = video.id
+      uuid = video.uuid
+      currentTime = input.currentTime
+      ip = input.ip
+      sessionId = input.sessionId
+      viewEvent = input.viewEvent
     } catch {
       return super.addLocalViewer(input)
     }
-    return super.addLocalViewerArgs(args[0], args[1], args[2], args[3], args[4], args[5])
+    return super.addLocalViewerArgs(id, uuid, currentTime, ip, sessionId, viewEvent)
   }
 }
 
 class VideoViewerCounters extends binding.VideoViewerCounters {
   addLocalViewer(input) {
-    let video
-    let args
+    let video, id, uuid, remote, sessionId
     try {
       if (!isObject(input) || !isObject((video = input.video))) return super.addLocalViewer(input)
-      args = [video.id, video.uuid, video.remote, input.sessionId]
+      id = video.id
+      uuid = video.uuid
+      remote = video.remote
+      sessionId = input.sessionId
     } catch {
       return super.addLocalViewer(input)
     }
-    return super.addLocalViewerArgs(args[0], args[1], args[2], args[3])
+    return super.addLocalViewerArgs(id, uuid, remote, sessionId)
   }
 }
 
 class VideoViewsManager extends binding.VideoViewsManager {
   processLocalView(input) {
-    let video
-    let args
+    let video, id, uuid, remote, duration, isLive, currentTime, ip, sessionId, viewEvent
     try {
       if (!isObject(input) || !isObject((video = input.video))) return super.processLocalView(input)
-      args = [video.id, video.uuid, video.remote, video.duration, video.isLive, input.currentTime, input.ip, input.sessionId, input.viewEvent]
+      id = video.id
+      uuid = video.uuid
+      remote = video.remote
+      duration = video.duration
+      isLive = video.isLive
+      currentTime = input.currentTime
+      ip = input.ip
+      sessionId = input.sessionId
+      viewEvent = input.viewEvent
     } catch {
       return super.processLocalView(input)
     }
-    return super.processLocalViewArgs(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8])
+    return super.processLocalViewArgs(id, uuid, remote, duration, isLive, currentTime, ip, sessionId, viewEvent)
   }
 }
 

@@ -7,6 +7,7 @@ use super::js::{Builder, Js};
 use super::options::{self, input};
 use super::promise::{ready, rejected, resolved, spawn};
 use super::setup::read_shared;
+use super::uuid_cache::UuidCache;
 use super::viewer_counters::{
   build_counters_engine, clean_report, remote_input, result_counter, scopes, send_view_fn,
   video_id, JsCountersHost,
@@ -75,6 +76,7 @@ pub struct ManagerInternalStats {
 #[napi]
 pub struct VideoViewsManager {
   engines: Arc<Engines>,
+  uuids: UuidCache,
 }
 
 #[napi]
@@ -112,6 +114,7 @@ impl VideoViewsManager {
     napi::bindgen_prelude::spawn(engines.stats.clone().load_known_members());
     Ok(VideoViewsManager {
       engines: Arc::new(engines),
+      uuids: UuidCache::default(),
     })
   }
 
@@ -153,7 +156,8 @@ impl VideoViewsManager {
   ) -> napi::Result<Raw> {
     let js = |v: Unknown| Js::new(env.raw(), v.raw());
     let request = (|| -> Result<LocalViewRequest> {
-      let info = input::video_info_values(js(video_id), js(video_uuid), js(video_remote))?;
+      let info =
+        input::video_info_values(js(video_id), js(video_uuid), js(video_remote), &self.uuids)?;
       let (duration, is_live) = input::duration_and_live(js(video_duration), js(video_is_live))?;
       Ok(LocalViewRequest {
         video: crate::engine::views::VideoForView {

@@ -11,6 +11,7 @@ pub mod manager;
 pub mod options;
 pub mod promise;
 pub mod setup;
+pub mod uuid_cache;
 pub mod viewer_counters;
 pub mod viewer_stats;
 pub mod views;

@@ -274,15 +274,22 @@ pub mod input {
     )
   }
 
-  /// `{ id, uuid, remote }` from values.
+  /// `{ id, uuid, remote }` from values; the uuid is read on the stack and shared through
+  /// `uuids` (same checks and errors as [`uuid_value`]).
   pub fn video_info_values(
     id: Js,
     uuid: Js,
     remote: Js,
+    uuids: &crate::binding::uuid_cache::UuidCache,
   ) -> Result<crate::core::counters::VideoInfo> {
     Ok(crate::core::counters::VideoInfo {
       id: id_value(id)?,
-      uuid: uuid_value(uuid)?.into(),
+      uuid: uuid.with_short_string::<128, _>("video.uuid", |text| {
+        if text.is_empty() {
+          return Err(Error::invalid_range("video.uuid", "must not be empty"));
+        }
+        Ok(uuids.get(text))
+      })?,
       remote: remote_value(remote)?,
     })
   }

@@ -6,6 +6,7 @@ use super::js::{Builder, Js, Kind};
 use super::options::{self, input};
 use super::promise::{ready, rejected, spawn};
 use super::setup::{read_logger_and_auto_start, usable};
+use super::uuid_cache::UuidCache;
 use crate::core::counters::{Scope, VideoInfo, ViewerView};
 use crate::core::session::SessionKey;
 use crate::engine::viewer_counters::{
@@ -147,6 +148,7 @@ pub struct ViewerCountersInternalStats {
 #[napi]
 pub struct VideoViewerCounters {
   engine: Arc<ViewerCountersEngine<JsCountersHost>>,
+  uuids: UuidCache,
 }
 
 fn federation_v2_default() -> bool {
@@ -280,7 +282,10 @@ impl VideoViewerCounters {
     let (engine, auto_start) = engine.map_err(|e| to_napi(env.raw(), &e))?;
     let engine = Arc::new(engine);
     napi::bindgen_prelude::spawn(engine.clone().run(auto_start));
-    Ok(VideoViewerCounters { engine })
+    Ok(VideoViewerCounters {
+      engine,
+      uuids: UuidCache::default(),
+    })
   }
 
   /// A local viewer's heartbeat: `true` when the viewer is new; use `await`. The viewer id is
@@ -316,8 +321,9 @@ impl VideoViewerCounters {
     session_id: Unknown,
   ) -> napi::Result<Raw> {
     let js = |v: Unknown| Js::new(env.raw(), v.raw());
-    let read = input::video_info_values(js(video_id), js(video_uuid), js(video_remote))
-      .and_then(|video| Ok((video, input::session_key_value(js(session_id))?)));
+    let read =
+      input::video_info_values(js(video_id), js(video_uuid), js(video_remote), &self.uuids)
+        .and_then(|video| Ok((video, input::session_key_value(js(session_id))?)));
     self.join(&env, read)
   }
 

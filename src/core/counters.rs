@@ -153,6 +153,42 @@ impl Counters {
     let expires = now.saturating_add(self.lifetime_ms);
     // v2: local viewers of local videos are not federated one by one (no key kept for it).
     let may_federate = video.remote || !self.federation_v2;
+    if !may_federate {
+      if let Some(viewers) = self
+        .videos
+        .get_mut(&video.id)
+        .filter(|viewers| viewers.video == *video)
+      {
+        // The common case of a popular local video: one hash of the key, refresh or add.
+        return match viewers.entries.entry(viewer_id) {
+          std::collections::hash_map::Entry::Occupied(mut entry) => {
+            entry.get_mut().expires = expires;
+            AddOutcome {
+              added: false,
+              notify_total: None,
+              federate: None,
+            }
+          }
+          std::collections::hash_map::Entry::Vacant(slot) => {
+            slot.insert(Entry {
+              expires,
+              viewer_scope: Scope::Local,
+              count: 1,
+              last_federation: None,
+            });
+            self.entry_count += 1;
+            viewers.total = viewers.total.saturating_add(1);
+            let total = &mut self.totals[Scope::Local.index()][video.scope().index()];
+            *total = total.saturating_add(1);
+            AddOutcome {
+              added: true,
+              notify_total: Some(viewers.total),
+              federate: None,
+            }
+          }
+        };
+      }
+    }
     let (added, notify_total, kept) = if self.refresh(video, &viewer_id, expires) {
       (false, None, Some(viewer_id))
     } else {
