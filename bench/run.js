@@ -17,6 +17,11 @@ const SIZES = (process.env.BENCH_SIZES || '10000,100000').split(',').map(Number)
 const REPS = Math.max(3, Number(process.env.BENCH_REPS || 3))
 const JOINS = Number(process.env.BENCH_JOINS || 100_000)
 
+// A full garbage collection before each timed run, so that neither side pays for the garbage
+// the other left (PeerTube's 100k-join run leaves a large heap behind).
+require('node:v8').setFlagsFromString('--expose-gc')
+const collectGarbage = require('node:vm').runInNewContext('gc')
+
 const now = () => process.hrtime.bigint()
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6
 const median = (xs) => {
@@ -147,12 +152,15 @@ async function main() {
         // Alternate the order so neither side always runs on a warmer machine.
         const order = rep % 2 ? ['peertube', 'addon'] : ['addon', 'peertube']
         for (const kind of order) {
+          collectGarbage()
           samples[kind].push(await statsPipeline(kind, n, server.port, redis))
           await redis.flushall()
         }
+        collectGarbage()
         samples.best.push(await bestJsSync(n, redis))
         await redis.flushall()
         // The same pipeline with 128 saveViewerStats calls in flight (default 8).
+        collectGarbage()
         samples.wide.push(await statsPipeline('addon', n, server.port, redis, 128))
         await redis.flushall()
         process.stderr.write(`N=${n} rep ${rep + 1}/${REPS} done (${Math.round((Date.now() - started) / 1000)} s)\n`)
@@ -180,7 +188,11 @@ async function main() {
     rows.push({ figure: 'memory per cached viewer, RSS delta (bytes)', n: memN, peertube: mm('peertube', 'rssPerViewer'), addon: mm('addon', 'rssPerViewer'), target: null })
     const joinSamples = { addon: [], peertube: [] }
     for (let rep = 0; rep < REPS; rep++) {
-      for (const kind of rep % 2 ? ['peertube', 'addon'] : ['addon', 'peertube']) joinSamples[kind].push(await joins(kind, JOINS))
+      for (const kind of rep % 2 ? ['peertube', 'addon'] : ['addon', 'peertube']) {
+        collectGarbage()
+        joinSamples[kind].push(await joins(kind, JOINS))
+      }
+      process.stderr.write(`joins rep ${rep + 1}/${REPS}: addon ${joinSamples.addon.map((x) => x.toFixed(0)).join(', ')} ms; PeerTube JS ${joinSamples.peertube.map((x) => x.toFixed(0)).join(', ')} ms\n`)
     }
     rows.push({ figure: `${JOINS} viewers joining one video, counters (ms total)`, n: JOINS, peertube: median(joinSamples.peertube), addon: median(joinSamples.addon), target: 100 })
   } finally {
