@@ -226,6 +226,22 @@ impl Js {
     Ok(len)
   }
 
+  /// [`Self::string_len`] as a check only: a string of at most `max_bytes / 3` UTF-16 units is
+  /// at most `max_bytes` UTF-8 bytes, and V8 knows that length without scanning the string, so
+  /// only longer strings are measured in UTF-8. Same errors.
+  pub fn check_string_len(self, field: &str, max_bytes: usize) -> Result<()> {
+    let mut units = 0usize;
+    // SAFETY: a null buffer asks for the length in UTF-16 units; napi checks the type.
+    let status = unsafe {
+      sys::napi_get_value_string_utf16(self.env, self.raw, ptr::null_mut(), 0, &mut units)
+    };
+    self.string_status(status, field)?;
+    if units.saturating_mul(3) <= max_bytes {
+      return Ok(());
+    }
+    self.string_len(field, max_bytes).map(|_| ())
+  }
+
   /// A string of at most `max_bytes` UTF-8 bytes (longer strings are rejected before copying).
   pub fn string(self, field: &str, max_bytes: usize) -> Result<String> {
     let len = self.string_len(field, max_bytes)?;

@@ -143,12 +143,12 @@ fn lazy_heartbeat(
   event: Js,
 ) -> Result<LazyHeartbeat> {
   let video_id = crate::core::validate::database_id("video.id", id.number("video.id")?)?;
-  let uuid = uuid.optional(|v| v.string_len("video.uuid", 128).map(|_| v))?;
+  let uuid = uuid.optional(|v| v.check_string_len("video.uuid", 128).map(|()| v))?;
   let current_time =
     crate::core::validate::current_time("currentTime", current_time.number("currentTime")?)?;
   let session_id = input::session_key_value(session_id)?;
   let event = input::view_event_value(event)?;
-  let ip = ip.optional(|v| v.string_len("ip", 128).map(|_| v))?;
+  let ip = ip.optional(|v| v.check_string_len("ip", 128).map(|()| v))?;
   Ok(LazyHeartbeat {
     beat: Heartbeat {
       viewer: ViewerId {
