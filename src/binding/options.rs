@@ -255,10 +255,15 @@ pub mod input {
   /// A required `video.uuid` value.
   pub fn uuid_value(value: Js) -> Result<String> {
     let uuid = value.string("video.uuid", 128)?;
+    check_uuid(&uuid)?;
+    Ok(uuid)
+  }
+
+  fn check_uuid(uuid: &str) -> Result<()> {
     if uuid.is_empty() {
       return Err(Error::invalid_range("video.uuid", "must not be empty"));
     }
-    Ok(uuid)
+    Ok(())
   }
 
   fn remote_of(video: Js) -> Result<bool> {
@@ -285,9 +290,7 @@ pub mod input {
     Ok(crate::core::counters::VideoInfo {
       id: id_value(id)?,
       uuid: uuid.with_short_string::<128, _>("video.uuid", |text| {
-        if text.is_empty() {
-          return Err(Error::invalid_range("video.uuid", "must not be empty"));
-        }
+        check_uuid(text)?;
         Ok(uuids.get(text))
       })?,
       remote: remote_value(remote)?,

@@ -30,14 +30,6 @@ pub fn push_viewer_stats_key(out: &mut String, session_id: &str, video_id: u64) 
   push_u64(out, video_id);
 }
 
-/// Un-prefixed claim key of a viewer being persisted: `native-views-claim-{viewer key}`.
-pub fn claim_key(viewer_key: &str) -> String {
-  let mut key = String::with_capacity(CLAIM_KEY_PREFIX.len() + viewer_key.len());
-  key.push_str(CLAIM_KEY_PREFIX);
-  key.push_str(viewer_key);
-  key
-}
-
 /// Splits an un-prefixed viewer stats key back into `(sessionId, videoId)`.
 ///
 /// Session ids may contain `-`, video ids never do, so the split is on the last `-`.
@@ -66,10 +58,6 @@ mod tests {
     assert_eq!(
       viewer_stats_key("a1b2-c3", 42),
       "local-video-viewer-stats-a1b2-c3-42"
-    );
-    assert_eq!(
-      claim_key("local-video-viewer-stats-a1b2-c3-42"),
-      "native-views-claim-local-video-viewer-stats-a1b2-c3-42"
     );
   }
 

@@ -2,7 +2,7 @@
 
 use super::connection::RedisConnection;
 use super::packed::{Concat, PackedViewers};
-use crate::core::keys::{claim_key, CLAIM_KEY_PREFIX, VIEWER_STATS_SET};
+use crate::core::keys::{CLAIM_KEY_PREFIX, VIEWER_STATS_SET};
 use crate::error::{Error, ErrorCode, Result};
 use once_cell::sync::Lazy;
 use redis::{AsyncCommands, Cmd, Script};
@@ -31,6 +31,17 @@ return 0
 ",
   )
 });
+
+/// A viewer's value key, `{prefix}{member}`, as one argument built in place.
+fn key_arg<'a>(prefix: &'a str, member: &'a str) -> Concat<'a, 2> {
+  Concat([prefix, member])
+}
+
+/// A viewer's claim key, `{prefix}native-views-claim-{member}` (not a PeerTube key: PeerTube
+/// never reads it), as one argument built in place.
+fn claim_arg<'a>(prefix: &'a str, member: &'a str) -> Concat<'a, 3> {
+  Concat([prefix, CLAIM_KEY_PREFIX, member])
+}
 
 /// Viewer stats commands with PeerTube's prefix.
 pub struct ViewerStatsStore<'a> {
@@ -72,7 +83,7 @@ impl<'a> ViewerStatsStore<'a> {
     );
     cmd.arg(name);
     for (member, json) in viewers.iter() {
-      cmd.arg(Concat([self.prefix, member])).arg(json);
+      cmd.arg(key_arg(self.prefix, member)).arg(json);
     }
     cmd
   }
@@ -156,7 +167,7 @@ impl<'a> ViewerStatsStore<'a> {
     for (member, json) in viewers.iter() {
       pipe
         .cmd("SET")
-        .arg(Concat([self.prefix, member]))
+        .arg(key_arg(self.prefix, member))
         .arg(json)
         .arg("NX");
     }
@@ -196,7 +207,7 @@ impl<'a> ViewerStatsStore<'a> {
     for member in members {
       pipe
         .cmd("SET")
-        .arg(Concat([self.prefix, CLAIM_KEY_PREFIX, member]))
+        .arg(claim_arg(self.prefix, member))
         .arg(token)
         .arg("NX")
         .arg("PX")
@@ -206,7 +217,7 @@ impl<'a> ViewerStatsStore<'a> {
     let mut mget = Cmd::with_capacity(1 + members.len(), 4 + key_bytes);
     mget.arg("MGET");
     for member in members {
-      mget.arg(Concat([self.prefix, member]));
+      mget.arg(key_arg(self.prefix, member));
     }
     pipe.add_command(mget);
     let mut replies: Vec<redis::Value> = self
@@ -246,7 +257,7 @@ impl<'a> ViewerStatsStore<'a> {
     let mut invocation = RELEASE.prepare_invoke();
     invocation.arg(token);
     for member in members {
-      invocation.key(self.claim_key(member));
+      invocation.key(claim_arg(self.prefix, member));
     }
     self
       .conn
@@ -255,10 +266,6 @@ impl<'a> ViewerStatsStore<'a> {
         |mut c| async move { invocation.invoke_async::<()>(&mut c).await },
       )
       .await
-  }
-
-  fn claim_key(&self, member: &str) -> String {
-    self.key(&claim_key(member))
   }
 
   /// Deletes viewers and their claims atomically: one
@@ -277,8 +284,8 @@ impl<'a> ViewerStatsStore<'a> {
     let del = pipe.cmd("DEL");
     for member in members {
       del
-        .arg(Concat([self.prefix, member]))
-        .arg(Concat([self.prefix, CLAIM_KEY_PREFIX, member]));
+        .arg(key_arg(self.prefix, member))
+        .arg(claim_arg(self.prefix, member));
     }
     del.ignore();
     self
@@ -306,5 +313,26 @@ impl<'a> ViewerStatsStore<'a> {
         invocation.invoke_async(&mut c).await
       })
       .await
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn value_and_claim_keys() {
+    let member = "local-video-viewer-stats-a1b2-c3-42";
+    let mut cmd = redis::cmd("DEL");
+    cmd
+      .arg(key_arg("redis-h-", member))
+      .arg(claim_arg("redis-h-", member));
+    let packed = String::from_utf8(cmd.get_packed_command()).unwrap_or_default();
+    assert_eq!(
+      packed,
+      "*3\r\n$3\r\nDEL\r\n\
+       $43\r\nredis-h-local-video-viewer-stats-a1b2-c3-42\r\n\
+       $62\r\nredis-h-native-views-claim-local-video-viewer-stats-a1b2-c3-42\r\n"
+    );
   }
 }
