@@ -250,6 +250,13 @@ export declare class VideoViewerCounters {
    */
   addLocalViewerArgs(videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, sessionId: string): boolean | Promise<boolean>
   /**
+   * `addLocalViewerArgs` as a plain function bound to this engine (same arguments, validation,
+   * errors and result), without the per-call class dispatch (type-tag check, unwrap, borrow
+   * tracking); the JS wrapper's `addLocalViewer` calls it. It keeps the engine alive as long as
+   * it is reachable.
+   */
+  addLocalViewerFunction(): (videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, sessionId: string) => boolean | Promise<boolean>
+  /**
    * A View with `expires` from another instance on a local video: adds one viewer
    * (deduplicated by `viewerId`). Returns `true` when the viewer is new.
    */
@@ -312,6 +319,13 @@ export declare class VideoViewerStats {
    * no property is read through napi. Same validation, errors and result.
    */
   addLocalViewerArgs(videoId: number, videoUuid: string | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string, viewEvent: string | null | undefined): Promise<void> | void
+  /**
+   * `addLocalViewerArgs` as a plain function bound to this engine (same arguments, validation,
+   * errors and result). It skips the per-call class dispatch (type-tag check, unwrap, borrow
+   * tracking), which is a fifth of a heartbeat answered from memory; the JS wrapper's
+   * `addLocalViewer` calls it. It keeps the engine alive as long as it is reachable.
+   */
+  addLocalViewerFunction(): (videoId: number, videoUuid: string | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string, viewEvent: string | null | undefined) => Promise<void> | void
   /** Watch time in seconds of `sessionId` on `videoId` (0 if unknown): cache, then Redis. */
   getWatchTime(videoId: number, sessionId: string): Promise<number> | number
   /**
@@ -398,6 +412,13 @@ export declare class VideoViewsManager {
    * calls after reading the input object. Same validation, errors and result.
    */
   processLocalViewArgs(videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, videoDuration: number | null | undefined, videoIsLive: boolean | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string | null | undefined, viewEvent: string | null | undefined): { successView: boolean; successViewer: boolean } | Promise<{ successView: boolean; successViewer: boolean }>
+  /**
+   * `processLocalViewArgs` as a plain function bound to these engines (same arguments,
+   * validation, errors and result), without the per-call class dispatch (type-tag check,
+   * unwrap, borrow tracking); the JS wrapper's `processLocalView` calls it. It keeps the
+   * engines alive as long as it is reachable.
+   */
+  processLocalViewFunction(): (videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, videoDuration: number | null | undefined, videoIsLive: boolean | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string | null | undefined, viewEvent: string | null | undefined) => { successView: boolean; successViewer: boolean } | Promise<{ successView: boolean; successViewer: boolean }>
   /**
    * A View activity from another instance. With `viewerExpires` it is a viewer (counters:
    * one viewer on a local video, the origin's total or one viewer on a remote video) and no

@@ -205,6 +205,7 @@ function managerUnderTest(r, { trust, federationV2, salt }) {
   })
   return {
     manager,
+    bound: manager.processLocalViewFunction(),
     host,
     prefix: `redis-${webserverHost}-`,
     trust,
@@ -317,7 +318,10 @@ test(`VideoViewsManager: processLocalView (object, native object path, Args), pr
         const v = fields.video
         const req = localViewRequest(H.videoForView(v), fields)
         const args = [v.id, v.uuid, v.remote, v.duration, v.isLive, fields.currentTime, fields.ip, fields.sessionId, fields.viewEvent]
-        await localView(out, m, 'processLocalViewArgs', req !== null, req, () => m.manager.processLocalViewArgs(...args))
+        // Every other call through the engine-bound function (processLocalViewFunction).
+        const bound = i % 2 === 1
+        const what = bound ? 'processLocalViewFunction()' : 'processLocalViewArgs'
+        await localView(out, m, what, req !== null, req, () => (bound ? m.bound(...args) : m.manager.processLocalViewArgs(...args)))
       } else {
         const value = H.hostileShape(r, fields, LOCAL_VIEW_FIELDS)
         const f = H.isObject(value) ? H.readFields(value, LOCAL_VIEW_FIELDS) : null
@@ -416,6 +420,7 @@ test(`VideoViewerCounters: remote viewers, totals, native addLocalViewer and add
   const model = new M.CountersModel({ federationV2: false })
   const out = new H.Outcomes(SEED, 'VideoViewerCounters')
   const nativeObjectPath = binding.VideoViewerCounters.prototype.addLocalViewer
+  const boundArgs = counters.addLocalViewerFunction()
   let federatedTotals = 0
 
   for (let i = 0; i < calls; i++) {
@@ -439,9 +444,15 @@ test(`VideoViewerCounters: remote viewers, totals, native addLocalViewer and add
       const f = args ? { video, sessionId } : H.isObject(value) ? H.readFields(value, ['video', 'sessionId']) : null
       const info = f && H.videoInfo(f.video)
       const valid = info !== null && H.validSession(f.sessionId)
-      const what = args ? 'addLocalViewerArgs' : 'addLocalViewer (native object path)'
+      // Every other positional call through the engine-bound function (addLocalViewerFunction).
+      const bound = args && i % 2 === 1
+      const what = bound ? 'addLocalViewerFunction()' : args ? 'addLocalViewerArgs' : 'addLocalViewer (native object path)'
       const { ok, value: added } = await out.promised(what, valid, () =>
-        args ? counters.addLocalViewerArgs(video.id, video.uuid, video.remote, sessionId) : nativeObjectPath.call(counters, value),
+        bound
+          ? boundArgs(video.id, video.uuid, video.remote, sessionId)
+          : args
+            ? counters.addLocalViewerArgs(video.id, video.uuid, video.remote, sessionId)
+            : nativeObjectPath.call(counters, value),
       )
       if (ok) out.check(added === model.addLocal(info, f.sessionId), `${what}: new viewer or not, as the model`)
     } else if (roll < 0.87) {
@@ -482,6 +493,7 @@ test(`VideoViewerStats: native addLocalViewer and addLocalViewerArgs, getWatchTi
   const dirty = new Set()
   const out = new H.Outcomes(SEED, 'VideoViewerStats')
   const nativeObjectPath = binding.VideoViewerStats.prototype.addLocalViewer
+  const boundArgs = stats.addLocalViewerFunction()
 
   for (let i = 0; i < calls; i++) {
     const roll = r()
@@ -495,9 +507,15 @@ test(`VideoViewerStats: native addLocalViewer and addLocalViewerArgs, getWatchTi
       const v = g && H.isObject(g.video) ? H.readFields(g.video, ['id', 'uuid']) : null
       const valid =
         v !== null && H.validId(v.id) && H.optionalString(v.uuid, 128) && H.validSeconds(g.currentTime) && H.validSession(g.sessionId) && H.validViewEvent(g.viewEvent) && H.optionalString(g.ip, 128)
-      const what = args ? 'addLocalViewerArgs' : 'addLocalViewer (native object path)'
+      // Every other positional call through the engine-bound function (addLocalViewerFunction).
+      const bound = args && i % 2 === 1
+      const what = bound ? 'addLocalViewerFunction()' : args ? 'addLocalViewerArgs' : 'addLocalViewer (native object path)'
       const { ok, value: answer } = await out.promised(what, valid, () =>
-        args ? stats.addLocalViewerArgs(video.id, video.uuid, f.currentTime, f.ip, f.sessionId, f.viewEvent) : nativeObjectPath.call(stats, value),
+        bound
+          ? boundArgs(video.id, video.uuid, f.currentTime, f.ip, f.sessionId, f.viewEvent)
+          : args
+            ? stats.addLocalViewerArgs(video.id, video.uuid, f.currentTime, f.ip, f.sessionId, f.viewEvent)
+            : nativeObjectPath.call(stats, value),
       )
       if (!ok) continue
       out.check(answer === undefined, `${what} answers undefined`)

@@ -76,7 +76,81 @@ pub struct ManagerInternalStats {
 #[napi]
 pub struct VideoViewsManager {
   engines: Arc<Engines>,
-  uuids: UuidCache,
+  uuids: Arc<UuidCache>,
+}
+
+/// What the bound `processLocalViewArgs` holds (see [`super::entry`]).
+struct LocalViewEntry {
+  engines: Arc<Engines>,
+  uuids: Arc<UuidCache>,
+}
+
+/// Reads the arguments of `processLocalViewArgs`.
+fn local_view_args(args: [Js; 9], uuids: &UuidCache) -> Result<LocalViewRequest> {
+  let [video_id, video_uuid, video_remote, video_duration, video_is_live, current_time, ip, session_id, view_event] =
+    args;
+  let info = input::video_info_values(video_id, video_uuid, video_remote, uuids)?;
+  let (duration, is_live) = input::duration_and_live(video_duration, video_is_live)?;
+  Ok(LocalViewRequest {
+    video: crate::engine::views::VideoForView {
+      info,
+      duration,
+      is_live,
+    },
+    current_time: crate::core::validate::current_time(
+      "currentTime",
+      current_time.number("currentTime")?,
+    )?,
+    session_id: session_id.optional(input::session_id_value)?,
+    event: input::view_event_value(view_event)?,
+    ip: ip.optional(|v| v.string("ip", 128))?,
+  })
+}
+
+/// The bound `processLocalViewArgs`.
+fn local_view_entry(env: &Env, entry: &Arc<LocalViewEntry>, args: [Js; 9]) -> napi::Result<Raw> {
+  local_view(env, &entry.engines, local_view_args(args, &entry.uuids))
+}
+
+/// Runs a read heartbeat: in memory when possible (a plain object), else through a Promise;
+/// invalid input rejects.
+fn local_view(
+  env: &Env,
+  engines: &Arc<Engines>,
+  request: Result<LocalViewRequest>,
+) -> napi::Result<Raw> {
+  let prepared = request.and_then(|request| engines.prepare(request));
+  let prepared = match prepared {
+    Ok(prepared) => prepared,
+    Err(err) => return rejected(env, &err),
+  };
+  match engines.process_in_memory(&prepared) {
+    Ok(FastPath::Done(outcome)) => ready(env, |b| outcome_to_js(b, outcome)),
+    Ok(FastPath::NeedsView {
+      success_viewer,
+      watch_time,
+    }) => spawn(
+      env,
+      {
+        let engines = engines.clone();
+        async move {
+          engines
+            .decide_view(&prepared, success_viewer, watch_time)
+            .await
+        }
+      },
+      outcome_to_js,
+    ),
+    Ok(FastPath::NeedsStats) => spawn(
+      env,
+      {
+        let engines = engines.clone();
+        async move { engines.process(&prepared).await }
+      },
+      outcome_to_js,
+    ),
+    Err(err) => rejected(env, &err),
+  }
 }
 
 #[napi]
@@ -114,7 +188,7 @@ impl VideoViewsManager {
     napi::bindgen_prelude::spawn(engines.stats.clone().load_known_members());
     Ok(VideoViewsManager {
       engines: Arc::new(engines),
-      uuids: UuidCache::default(),
+      uuids: Arc::default(),
     })
   }
 
@@ -130,7 +204,7 @@ impl VideoViewsManager {
   )]
   pub fn process_local_view(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
     let request = read_request(&env, input);
-    self.local_view(&env, request)
+    local_view(&env, &self.engines, request)
   }
 
   /// `processLocalView` with the fields as arguments (`video.id, video.uuid, video.remote,
@@ -155,56 +229,35 @@ impl VideoViewsManager {
     view_event: Unknown,
   ) -> napi::Result<Raw> {
     let js = |v: Unknown| Js::new(env.raw(), v.raw());
-    let request = (|| -> Result<LocalViewRequest> {
-      let info =
-        input::video_info_values(js(video_id), js(video_uuid), js(video_remote), &self.uuids)?;
-      let (duration, is_live) = input::duration_and_live(js(video_duration), js(video_is_live))?;
-      Ok(LocalViewRequest {
-        video: crate::engine::views::VideoForView {
-          info,
-          duration,
-          is_live,
-        },
-        current_time: crate::core::validate::current_time(
-          "currentTime",
-          js(current_time).number("currentTime")?,
-        )?,
-        session_id: js(session_id).optional(input::session_id_value)?,
-        event: input::view_event_value(js(view_event))?,
-        ip: js(ip).optional(|v| v.string("ip", 128))?,
-      })
-    })();
-    self.local_view(&env, request)
+    let args = [
+      js(video_id),
+      js(video_uuid),
+      js(video_remote),
+      js(video_duration),
+      js(video_is_live),
+      js(current_time),
+      js(ip),
+      js(session_id),
+      js(view_event),
+    ];
+    local_view(&env, &self.engines, local_view_args(args, &self.uuids))
   }
 
-  fn local_view(&self, env: &Env, request: Result<LocalViewRequest>) -> napi::Result<Raw> {
-    let prepared = request.and_then(|request| self.engines.prepare(request));
-    let prepared = match prepared {
-      Ok(prepared) => prepared,
-      Err(err) => return rejected(env, &err),
-    };
-    let engines = self.engines.clone();
-    match self.engines.process_in_memory(&prepared) {
-      Ok(FastPath::Done(outcome)) => ready(env, |b| outcome_to_js(b, outcome)),
-      Ok(FastPath::NeedsView {
-        success_viewer,
-        watch_time,
-      }) => spawn(
-        env,
-        async move {
-          engines
-            .decide_view(&prepared, success_viewer, watch_time)
-            .await
-        },
-        outcome_to_js,
-      ),
-      Ok(FastPath::NeedsStats) => spawn(
-        env,
-        async move { engines.process(&prepared).await },
-        outcome_to_js,
-      ),
-      Err(err) => rejected(env, &err),
-    }
+  /// `processLocalViewArgs` as a plain function bound to these engines (same arguments,
+  /// validation, errors and result), without the per-call class dispatch (type-tag check,
+  /// unwrap, borrow tracking); the JS wrapper's `processLocalView` calls it. It keeps the
+  /// engines alive as long as it is reachable.
+  #[napi(
+    ts_return_type = "(videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, videoDuration: number | null | undefined, videoIsLive: boolean | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string | null | undefined, viewEvent: string | null | undefined) => { successView: boolean; successViewer: boolean } | Promise<{ successView: boolean; successViewer: boolean }>"
+  )]
+  pub fn process_local_view_function(&self, env: Env) -> napi::Result<Raw> {
+    let entry = Arc::new(LocalViewEntry {
+      engines: self.engines.clone(),
+      uuids: self.uuids.clone(),
+    });
+    super::entry::bound_function(env.raw(), c"processLocalViewArgs", entry, local_view_entry)
+      .map(Raw)
+      .map_err(|e| to_napi(env.raw(), &e))
   }
 
   /// A View activity from another instance. With `viewerExpires` it is a viewer (counters:

@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod callbacks;
 pub mod diagnostics;
+pub mod entry;
 pub mod errors;
 pub mod js;
 pub mod logger;

@@ -148,7 +148,39 @@ pub struct ViewerCountersInternalStats {
 #[napi]
 pub struct VideoViewerCounters {
   engine: Arc<ViewerCountersEngine<JsCountersHost>>,
-  uuids: UuidCache,
+  uuids: Arc<UuidCache>,
+}
+
+/// What the bound `addLocalViewerArgs` holds (see [`super::entry`]).
+struct JoinEntry {
+  engine: Arc<ViewerCountersEngine<JsCountersHost>>,
+  uuids: Arc<UuidCache>,
+}
+
+/// Reads the arguments of `addLocalViewerArgs`.
+fn join_args(
+  [video_id, video_uuid, video_remote, session_id]: [Js; 4],
+  uuids: &UuidCache,
+) -> Result<(VideoInfo, SessionKey)> {
+  let video = input::video_info_values(video_id, video_uuid, video_remote, uuids)?;
+  Ok((video, input::session_key_value(session_id)?))
+}
+
+/// Adds a read local viewer: `true` when new (synchronous); invalid input rejects.
+fn join(
+  env: &Env,
+  engine: &ViewerCountersEngine<JsCountersHost>,
+  read: Result<(VideoInfo, SessionKey)>,
+) -> napi::Result<Raw> {
+  match read.and_then(|(video, session)| engine.add_local_viewer(&video, &session)) {
+    Ok(added) => ready(env, |b| b.boolean(added)),
+    Err(err) => rejected(env, &err),
+  }
+}
+
+/// The bound `addLocalViewerArgs`.
+fn add_local_viewer_entry(env: &Env, entry: &Arc<JoinEntry>, args: [Js; 4]) -> napi::Result<Raw> {
+  join(env, &entry.engine, join_args(args, &entry.uuids))
 }
 
 fn federation_v2_default() -> bool {
@@ -284,7 +316,7 @@ impl VideoViewerCounters {
     napi::bindgen_prelude::spawn(engine.clone().run(auto_start));
     Ok(VideoViewerCounters {
       engine,
-      uuids: UuidCache::default(),
+      uuids: Arc::default(),
     })
   }
 
@@ -302,7 +334,7 @@ impl VideoViewerCounters {
       let session = input::session_key_value(object.get_c(c"sessionId", "sessionId")?)?;
       Ok((video, session))
     })();
-    self.join(&env, read)
+    join(&env, &self.engine, read)
   }
 
   /// `addLocalViewer` with the fields as arguments (`video.id, video.uuid, video.remote,
@@ -321,17 +353,35 @@ impl VideoViewerCounters {
     session_id: Unknown,
   ) -> napi::Result<Raw> {
     let js = |v: Unknown| Js::new(env.raw(), v.raw());
-    let read =
-      input::video_info_values(js(video_id), js(video_uuid), js(video_remote), &self.uuids)
-        .and_then(|video| Ok((video, input::session_key_value(js(session_id))?)));
-    self.join(&env, read)
+    let args = [
+      js(video_id),
+      js(video_uuid),
+      js(video_remote),
+      js(session_id),
+    ];
+    join(&env, &self.engine, join_args(args, &self.uuids))
   }
 
-  fn join(&self, env: &Env, read: Result<(VideoInfo, SessionKey)>) -> napi::Result<Raw> {
-    match read.and_then(|(video, session)| self.engine.add_local_viewer(&video, &session)) {
-      Ok(added) => ready(env, |b| b.boolean(added)),
-      Err(err) => rejected(env, &err),
-    }
+  /// `addLocalViewerArgs` as a plain function bound to this engine (same arguments, validation,
+  /// errors and result), without the per-call class dispatch (type-tag check, unwrap, borrow
+  /// tracking); the JS wrapper's `addLocalViewer` calls it. It keeps the engine alive as long as
+  /// it is reachable.
+  #[napi(
+    ts_return_type = "(videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, sessionId: string) => boolean | Promise<boolean>"
+  )]
+  pub fn add_local_viewer_function(&self, env: Env) -> napi::Result<Raw> {
+    let entry = Arc::new(JoinEntry {
+      engine: self.engine.clone(),
+      uuids: self.uuids.clone(),
+    });
+    super::entry::bound_function(
+      env.raw(),
+      c"addLocalViewerArgs",
+      entry,
+      add_local_viewer_entry,
+    )
+    .map(Raw)
+    .map_err(|e| to_napi(env.raw(), &e))
   }
 
   /// A View with `expires` from another instance on a local video: adds one viewer
