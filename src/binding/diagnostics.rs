@@ -13,7 +13,7 @@ pub struct NativeMemory {
 
 /// Native memory in use in this process: what the engines hold outside the V8 heap (plus any
 /// other native allocation). `process.memoryUsage()` does not show it except through `rss`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn get_native_memory() -> NativeMemory {
   NativeMemory {
     heap_in_use: crate::engine::memory::native_heap_in_use().map(|b| b as f64),

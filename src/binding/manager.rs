@@ -157,7 +157,11 @@ fn local_view(
 impl VideoViewsManager {
   /// Creates the three engines on one Redis connection and, unless `autoStart: false`, their
   /// timers. Throws `INVALID_ARGUMENT` on bad options.
-  #[napi(constructor, ts_args_type = "options: VideoViewsManagerOptions")]
+  #[napi(
+    catch_unwind,
+    constructor,
+    ts_args_type = "options: VideoViewsManagerOptions"
+  )]
   pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
     let built = (|| -> Result<(Engines, bool)> {
       let object = Js::new(env.raw(), options.raw()).expect_object("options")?;
@@ -199,6 +203,7 @@ impl VideoViewsManager {
   /// Use `await`: when the answer is in memory it is returned as a plain object (no Promise, no
   /// thread hop); otherwise a Promise.
   #[napi(
+    catch_unwind,
     ts_args_type = "input: LocalViewRequest",
     ts_return_type = "{ successView: boolean; successViewer: boolean } | Promise<{ successView: boolean; successViewer: boolean }>"
   )]
@@ -211,6 +216,7 @@ impl VideoViewsManager {
   /// video.duration, video.isLive, currentTime, ip, sessionId, viewEvent`): what the JS wrapper
   /// calls after reading the input object. Same validation, errors and result.
   #[napi(
+    catch_unwind,
     ts_args_type = "videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, videoDuration: number | null | undefined, videoIsLive: boolean | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string | null | undefined, viewEvent: string | null | undefined",
     ts_return_type = "{ successView: boolean; successViewer: boolean } | Promise<{ successView: boolean; successViewer: boolean }>"
   )]
@@ -248,6 +254,7 @@ impl VideoViewsManager {
   /// unwrap, borrow tracking); the JS wrapper's `processLocalView` calls it. It keeps the
   /// engines alive as long as it is reachable.
   #[napi(
+    catch_unwind,
     ts_return_type = "(videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, videoDuration: number | null | undefined, videoIsLive: boolean | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string | null | undefined, viewEvent: string | null | undefined) => { successView: boolean; successViewer: boolean } | Promise<{ successView: boolean; successViewer: boolean }>"
   )]
   pub fn process_local_view_function(&self, env: Env) -> napi::Result<Raw> {
@@ -264,6 +271,7 @@ impl VideoViewsManager {
   /// one viewer on a local video, the origin's total or one viewer on a remote video) and no
   /// view is counted; without, it is a view (buffered if the video is ours, hourly stats).
   #[napi(
+    catch_unwind,
     ts_args_type = "input: { video: VideoRef & { uuid: string }; viewerId: string; viewerExpires?: Date | number | string | null; viewerResultCounter?: number | null }",
     ts_return_type = "Promise<void>"
   )]
@@ -300,6 +308,7 @@ impl VideoViewsManager {
 
   /// Viewers over every video for one pair of scopes. Synchronous, O(1).
   #[napi(
+    catch_unwind,
     ts_args_type = "options: { viewerScope: 'local' | 'remote'; videoScope: 'local' | 'remote' }"
   )]
   pub fn get_total_viewers(&self, env: Env, options: Unknown) -> napi::Result<f64> {
@@ -309,7 +318,7 @@ impl VideoViewsManager {
   }
 
   /// Viewers of one video. Synchronous, O(1).
-  #[napi(ts_args_type = "video: { id: number }")]
+  #[napi(catch_unwind, ts_args_type = "video: { id: number }")]
   pub fn get_total_viewers_of(&self, env: Env, video: Unknown) -> napi::Result<f64> {
     video_id(&env, video)
       .map(|id| self.engines.counters.total_of(id) as f64)
@@ -318,6 +327,7 @@ impl VideoViewsManager {
 
   /// Watch time in seconds of a viewer identity on a video (0 if unknown).
   #[napi(
+    catch_unwind,
     ts_args_type = "videoId: number, sessionId: string",
     ts_return_type = "Promise<number>"
   )]
@@ -353,6 +363,7 @@ impl VideoViewsManager {
   /// Persists expired viewer stats through `host.saveViewerStats` (PeerTube's debug command
   /// `process-video-viewers`).
   #[napi(
+    catch_unwind,
     ts_return_type = "Promise<{ scanned: number; expired: number; persisted: number; discarded: number; failed: number; orphansRemoved: number }>"
   )]
   pub fn process_viewer_stats(&self, env: Env) -> napi::Result<Raw> {
@@ -365,7 +376,7 @@ impl VideoViewsManager {
   }
 
   /// Writes pending viewer stats to Redis now.
-  #[napi(ts_return_type = "Promise<{ written: number }>")]
+  #[napi(catch_unwind, ts_return_type = "Promise<{ written: number }>")]
   pub fn sync_redis_writes(&self, env: Env) -> napi::Result<Raw> {
     let engines = self.engines.clone();
     spawn(
@@ -377,7 +388,10 @@ impl VideoViewsManager {
 
   /// Drains the local view buffer into `host.incrementVideoViews` (PeerTube's debug command
   /// `process-video-views-buffer`).
-  #[napi(ts_return_type = "Promise<{ videos: number; views: number; failed: number }>")]
+  #[napi(
+    catch_unwind,
+    ts_return_type = "Promise<{ videos: number; views: number; failed: number }>"
+  )]
   pub fn process_views_buffer(&self, env: Env) -> napi::Result<Raw> {
     buffer_drain(&env, self.engines.views.clone())
   }
@@ -385,6 +399,7 @@ impl VideoViewsManager {
   /// Drains the views of local hour `hour` (default: the previous hour) into
   /// `host.saveHourlyViews`.
   #[napi(
+    catch_unwind,
     ts_args_type = "hour?: number",
     ts_return_type = "Promise<{ videos: number; views: number; failed: number }>"
   )]
@@ -393,7 +408,10 @@ impl VideoViewsManager {
   }
 
   /// One viewer counters cleanup pass.
-  #[napi(ts_return_type = "Promise<{ videos: number; expired: number; federated: number }>")]
+  #[napi(
+    catch_unwind,
+    ts_return_type = "Promise<{ videos: number; expired: number; federated: number }>"
+  )]
   pub fn clean_viewer_counters(&self, env: Env) -> napi::Result<Raw> {
     let engines = self.engines.clone();
     spawn(
@@ -404,7 +422,7 @@ impl VideoViewsManager {
   }
 
   /// Health of the three engines (synchronous).
-  #[napi]
+  #[napi(catch_unwind)]
   pub fn get_internal_stats(&self) -> ManagerInternalStats {
     let stats = self.engines.stats.health();
     let counters = self.engines.counters.health();
@@ -427,7 +445,7 @@ impl VideoViewsManager {
 
   /// Stops every timer, sends queued Views and writes everything pending to Redis. Idempotent;
   /// rejects with `REDIS_UNAVAILABLE` if Redis could not take the final writes (call it again).
-  #[napi(ts_return_type = "Promise<void>")]
+  #[napi(catch_unwind, ts_return_type = "Promise<void>")]
   pub fn close(&self, env: Env) -> napi::Result<Raw> {
     let engines = self.engines.clone();
     spawn(

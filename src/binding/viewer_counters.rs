@@ -300,7 +300,11 @@ pub fn video_id(env: &Env, video: Unknown) -> Result<u64> {
 impl VideoViewerCounters {
   /// Creates the counters and starts their federation worker and, unless `autoStart: false`,
   /// the cleanup timer (every `viewerCounterLifetime`). Throws `INVALID_ARGUMENT` on bad options.
-  #[napi(constructor, ts_args_type = "options: VideoViewerCountersOptions")]
+  #[napi(
+    catch_unwind,
+    constructor,
+    ts_args_type = "options: VideoViewerCountersOptions"
+  )]
   pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
     let engine = (|| -> Result<_> {
       let object = Js::new(env.raw(), options.raw()).expect_object("options")?;
@@ -324,6 +328,7 @@ impl VideoViewerCounters {
   /// `{sessionId}-{video.uuid}`. Answered synchronously (no I/O, no Promise); a View to federate
   /// is queued. Bad input returns a rejected Promise.
   #[napi(
+    catch_unwind,
     ts_args_type = "input: { video: VideoRef & { uuid: string }; sessionId: string }",
     ts_return_type = "boolean | Promise<boolean>"
   )]
@@ -341,6 +346,7 @@ impl VideoViewerCounters {
   /// sessionId`): what the JS wrapper calls after reading the input object. Same validation,
   /// errors and result.
   #[napi(
+    catch_unwind,
     ts_args_type = "videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, sessionId: string",
     ts_return_type = "boolean | Promise<boolean>"
   )]
@@ -367,6 +373,7 @@ impl VideoViewerCounters {
   /// tracking); the JS wrapper's `addLocalViewer` calls it. It keeps the engine alive as long as
   /// it is reachable.
   #[napi(
+    catch_unwind,
     ts_return_type = "(videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, sessionId: string) => boolean | Promise<boolean>"
   )]
   pub fn add_local_viewer_function(&self, env: Env) -> napi::Result<Raw> {
@@ -387,6 +394,7 @@ impl VideoViewerCounters {
   /// A View with `expires` from another instance on a local video: adds one viewer
   /// (deduplicated by `viewerId`). Returns `true` when the viewer is new.
   #[napi(
+    catch_unwind,
     ts_args_type = "input: { video: VideoRef & { uuid: string }; viewerId: string; viewerExpires: Date | number | string }"
   )]
   pub fn add_remote_viewer_on_local_video(&self, env: Env, input: Unknown) -> napi::Result<bool> {
@@ -403,6 +411,7 @@ impl VideoViewerCounters {
   /// `viewerResultCounter` (the origin's total, protocol v2) every viewer of the video is
   /// replaced by one entry carrying it; without one, one viewer is added (deduplicated).
   #[napi(
+    catch_unwind,
     ts_args_type = "input: { video: VideoRef & { uuid: string }; viewerId: string; viewerExpires: Date | number | string; viewerResultCounter?: number | null }"
   )]
   pub fn add_remote_viewer_on_remote_video(&self, env: Env, input: Unknown) -> napi::Result<bool> {
@@ -419,6 +428,7 @@ impl VideoViewerCounters {
   /// Viewers over every video for one pair of scopes (PeerTube's `peertube_viewers_total`
   /// gauge). Synchronous, O(1).
   #[napi(
+    catch_unwind,
     ts_args_type = "options: { viewerScope: 'local' | 'remote'; videoScope: 'local' | 'remote' }"
   )]
   pub fn get_total_viewers(&self, env: Env, options: Unknown) -> napi::Result<f64> {
@@ -428,7 +438,7 @@ impl VideoViewerCounters {
   }
 
   /// Viewers of one video (`video.id` is enough). Synchronous, O(1).
-  #[napi(ts_args_type = "video: { id: number }")]
+  #[napi(catch_unwind, ts_args_type = "video: { id: number }")]
   pub fn get_total_viewers_of(&self, env: Env, video: Unknown) -> napi::Result<f64> {
     video_id(&env, video)
       .map(|id| self.engine.total_of(id) as f64)
@@ -439,14 +449,17 @@ impl VideoViewerCounters {
   /// viewers (a video that drops to 0 gets one final 0) and, in v2, sends the total of each local
   /// video that still has viewers (`viewerIdentifier` = video uuid). Host failures are logged
   /// with the video uuid and never stop the other videos.
-  #[napi(ts_return_type = "Promise<{ videos: number; expired: number; federated: number }>")]
+  #[napi(
+    catch_unwind,
+    ts_return_type = "Promise<{ videos: number; expired: number; federated: number }>"
+  )]
   pub fn clean_viewer_counters(&self, env: Env) -> napi::Result<Raw> {
     let engine = self.engine.clone();
     spawn(&env, async move { Ok(engine.clean().await) }, clean_report)
   }
 
   /// Health snapshot (synchronous).
-  #[napi]
+  #[napi(catch_unwind)]
   pub fn get_internal_stats(&self) -> ViewerCountersInternalStats {
     let h = self.engine.health();
     ViewerCountersInternalStats {
@@ -458,7 +471,7 @@ impl VideoViewerCounters {
 
   /// Stops the cleanup timer and sends the Views still queued. Idempotent; afterwards the add
   /// methods fail with `code: 'CLOSED'`.
-  #[napi(ts_return_type = "Promise<void>")]
+  #[napi(catch_unwind, ts_return_type = "Promise<void>")]
   pub fn close(&self, env: Env) -> napi::Result<Raw> {
     let engine = self.engine.clone();
     spawn(

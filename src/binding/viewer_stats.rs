@@ -233,7 +233,11 @@ fn add_local_viewer_entry(
 impl VideoViewerStats {
   /// Creates the engine and, unless `autoStart: false`, starts its sync and processing timers.
   /// Does not connect to Redis yet (the first command does). Throws `INVALID_ARGUMENT` on bad options.
-  #[napi(constructor, ts_args_type = "options: VideoViewerStatsOptions")]
+  #[napi(
+    catch_unwind,
+    constructor,
+    ts_args_type = "options: VideoViewerStatsOptions"
+  )]
   pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
     let engine = (|| -> Result<_> {
       let object = Js::new(env.raw(), options.raw()).expect_object("options")?;
@@ -259,6 +263,7 @@ impl VideoViewerStats {
   /// previous process wrote), unless the engine knows it is new. Never fails because of Redis:
   /// with Redis down the viewer is kept in memory and merged later.
   #[napi(
+    catch_unwind,
     ts_args_type = "input: LocalViewerInput",
     ts_return_type = "Promise<void> | void"
   )]
@@ -271,6 +276,7 @@ impl VideoViewerStats {
   /// sessionId, viewEvent`): what the JS wrapper calls after reading the input object, so that
   /// no property is read through napi. Same validation, errors and result.
   #[napi(
+    catch_unwind,
     ts_args_type = "videoId: number, videoUuid: string | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string, viewEvent: string | null | undefined",
     ts_return_type = "Promise<void> | void"
   )]
@@ -303,6 +309,7 @@ impl VideoViewerStats {
   /// tracking), which is a fifth of a heartbeat answered from memory; the JS wrapper's
   /// `addLocalViewer` calls it. It keeps the engine alive as long as it is reachable.
   #[napi(
+    catch_unwind,
     ts_return_type = "(videoId: number, videoUuid: string | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string, viewEvent: string | null | undefined) => Promise<void> | void"
   )]
   pub fn add_local_viewer_function(&self, env: Env) -> napi::Result<Raw> {
@@ -318,6 +325,7 @@ impl VideoViewerStats {
 
   /// Watch time in seconds of `sessionId` on `videoId` (0 if unknown): cache, then Redis.
   #[napi(
+    catch_unwind,
     ts_args_type = "videoId: number, sessionId: string",
     ts_return_type = "Promise<number> | number"
   )]
@@ -355,7 +363,7 @@ impl VideoViewerStats {
 
   /// Writes every pending viewer to Redis now (one `MULTI { SADD, MSET }` per 1000 viewers).
   /// Rejects with `REDIS_UNAVAILABLE` if Redis fails; the viewers stay pending.
-  #[napi(ts_return_type = "Promise<{ written: number }>")]
+  #[napi(catch_unwind, ts_return_type = "Promise<{ written: number }>")]
   pub fn sync_redis_writes(&self, env: Env) -> napi::Result<Raw> {
     let engine = self.engine.clone();
     spawn(&env, async move { engine.sync().await }, sync_report)
@@ -365,6 +373,7 @@ impl VideoViewerStats {
   /// `viewerStatsLifetime` to `saveViewerStats` and deletes it from Redis (viewers with no watch
   /// time are deleted without a call). A failed callback keeps the viewer for the next pass.
   #[napi(
+    catch_unwind,
     ts_return_type = "Promise<{ scanned: number; expired: number; persisted: number; discarded: number; failed: number; orphansRemoved: number }>"
   )]
   pub fn process_viewer_stats(&self, env: Env) -> napi::Result<Raw> {
@@ -373,7 +382,7 @@ impl VideoViewerStats {
   }
 
   /// Health snapshot (synchronous, no I/O).
-  #[napi]
+  #[napi(catch_unwind)]
   pub fn get_internal_stats(&self) -> ViewerStatsInternalStats {
     let h = self.engine.health();
     ViewerStatsInternalStats {
@@ -391,7 +400,7 @@ impl VideoViewerStats {
   /// Stops the timers, waits for a running processing pass and writes every pending viewer to
   /// Redis. Idempotent; after it, `addLocalViewer` rejects with `code: 'CLOSED'`. Rejects with
   /// `REDIS_UNAVAILABLE` if the final write failed (call it again to retry).
-  #[napi(ts_return_type = "Promise<void>")]
+  #[napi(catch_unwind, ts_return_type = "Promise<void>")]
   pub fn close(&self, env: Env) -> napi::Result<Raw> {
     let engine = self.engine.clone();
     spawn(&env, async move { engine.close().await }, |b, _| {

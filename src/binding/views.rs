@@ -188,7 +188,7 @@ pub struct VideoViews {
 impl VideoViews {
   /// Creates the engine and, unless `autoStart: false`, its timers (buffer drain every
   /// `localBufferUpdateInterval`, previous hour's stats a few minutes after each hour).
-  #[napi(constructor, ts_args_type = "options: VideoViewsOptions")]
+  #[napi(catch_unwind, constructor, ts_args_type = "options: VideoViewsOptions")]
   pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
     let built = (|| -> Result<_> {
       let object = Js::new(env.raw(), options.raw()).expect_object("options")?;
@@ -210,6 +210,7 @@ impl VideoViews {
   /// Resolves `true` when this watch time counts a view for `sessionId` (the viewer identity)
   /// on `video`; then the view is buffered in Redis and a View activity is sent.
   #[napi(
+    catch_unwind,
     ts_args_type = "input: { video: VideoRef & { uuid: string; duration?: number | null; isLive?: boolean }; sessionId: string; watchTime: number }",
     ts_return_type = "Promise<boolean>"
   )]
@@ -237,6 +238,7 @@ impl VideoViews {
   /// A View without `expires` from another instance: buffered (owned videos) and counted in
   /// the hourly stats, without dedup.
   #[napi(
+    catch_unwind,
     ts_args_type = "input: { video: VideoRef & { uuid: string } }",
     ts_return_type = "Promise<void>"
   )]
@@ -246,7 +248,10 @@ impl VideoViews {
 
   /// Drains the local view buffer into `incrementVideoViews({ videoId, views })`, atomically:
   /// a view counted during the drain is never lost, a rejected call puts its views back.
-  #[napi(ts_return_type = "Promise<{ videos: number; views: number; failed: number }>")]
+  #[napi(
+    catch_unwind,
+    ts_return_type = "Promise<{ videos: number; views: number; failed: number }>"
+  )]
   pub fn process_views_buffer(&self, env: Env) -> napi::Result<Raw> {
     buffer_drain(&env, self.engine.clone())
   }
@@ -254,6 +259,7 @@ impl VideoViews {
   /// Drains the views of local hour `hour` (default: the previous hour) into
   /// `saveHourlyViews({ videoId, views, startDate, endDate })`.
   #[napi(
+    catch_unwind,
     ts_args_type = "hour?: number",
     ts_return_type = "Promise<{ videos: number; views: number; failed: number }>"
   )]
@@ -262,7 +268,7 @@ impl VideoViews {
   }
 
   /// Health snapshot (synchronous).
-  #[napi]
+  #[napi(catch_unwind)]
   pub fn get_internal_stats(&self) -> ViewsInternalStats {
     let (pending, callback_errors, redis_errors) = self.engine.health();
     ViewsInternalStats {
@@ -273,7 +279,7 @@ impl VideoViews {
   }
 
   /// Stops the timers and writes the views kept in memory. Idempotent.
-  #[napi(ts_return_type = "Promise<void>")]
+  #[napi(catch_unwind, ts_return_type = "Promise<void>")]
   pub fn close(&self, env: Env) -> napi::Result<Raw> {
     let engine = self.engine.clone();
     spawn(&env, async move { engine.close().await }, |b, ()| {
