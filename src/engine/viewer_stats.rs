@@ -528,7 +528,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     let started = Instant::now();
     let result = self.write_pending().await;
     if matches!(&result, Ok(report) if report.written >= super::memory::LARGE_BATCH) {
-      super::memory::release_free_memory();
+      super::memory::release_free_memory_soon();
     }
     self
       .last_sync_ms
@@ -774,7 +774,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     let started = Instant::now();
     let result = self.process_locked().await;
     if matches!(&result, Ok(report) if report.scanned >= super::memory::LARGE_BATCH) {
-      super::memory::release_free_memory();
+      super::memory::release_free_memory_soon();
     }
     self
       .last_process_ms
