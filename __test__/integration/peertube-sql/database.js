@@ -85,6 +85,18 @@ async function createDatabase() {
     pool,
     async drop() {
       await pool.end()
+      // pool.end() can resolve while a client's socket is still closing; WITH (FORCE) would then
+      // terminate that backend and its client would emit an unhandled FATAL 57P01. Wait for the
+      // backends to leave instead, and force only as a last resort.
+      for (let attempt = 0; attempt < 100; attempt++) {
+        try {
+          await admin(`DROP DATABASE IF EXISTS "${name}"`)
+          return
+        } catch (err) {
+          if (err.code !== '55006') throw err // object_in_use: a backend is still connected
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+      }
       await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
     },
   }
