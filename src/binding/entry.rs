@@ -10,7 +10,7 @@
 //! The callback never lets a panic reach Node: one is caught and thrown as an `INTERNAL` error.
 
 use super::callbacks::Raw;
-use super::errors::to_js_error;
+use super::errors::{to_js_error, to_napi};
 use super::js::Js;
 use crate::error::{Error, ErrorCode};
 use napi::bindgen_prelude::Env;
@@ -29,8 +29,20 @@ struct Bound<T, const N: usize> {
   call: EntryFn<T, N>,
 }
 
-/// A JS function named `name` whose every call runs `call` on `state`.
+/// A JS function named `name` whose every call runs `call` on `state`, as the return value of
+/// a `#[napi]` method (a failure becomes a thrown JS error with `code`).
 pub fn bound_function<T: Send + Sync + 'static, const N: usize>(
+  env: &Env,
+  name: &CStr,
+  state: Arc<T>,
+  call: EntryFn<T, N>,
+) -> napi::Result<Raw> {
+  create(env.raw(), name, state, call)
+    .map(Raw)
+    .map_err(|e| to_napi(env.raw(), &e))
+}
+
+fn create<T: Send + Sync + 'static, const N: usize>(
   env: sys::napi_env,
   name: &CStr,
   state: Arc<T>,
@@ -80,7 +92,7 @@ unsafe extern "C" fn finalize<T, const N: usize>(
   _hint: *mut c_void,
 ) {
   if !data.is_null() {
-    // SAFETY: `data` is the Box leaked by `bound_function`; napi calls this once.
+    // SAFETY: `data` is the Box leaked by `create`; napi calls this once.
     drop(unsafe { Box::from_raw(data.cast::<Bound<T, N>>()) });
   }
 }

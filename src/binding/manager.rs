@@ -262,9 +262,7 @@ impl VideoViewsManager {
       engines: self.engines.clone(),
       uuids: self.uuids.clone(),
     });
-    super::entry::bound_function(env.raw(), c"processLocalViewArgs", entry, local_view_entry)
-      .map(Raw)
-      .map_err(|e| to_napi(env.raw(), &e))
+    super::entry::bound_function(&env, c"processLocalViewArgs", entry, local_view_entry)
   }
 
   /// A View activity from another instance. With `viewerExpires` it is a viewer (counters:

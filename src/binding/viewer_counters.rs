@@ -381,14 +381,7 @@ impl VideoViewerCounters {
       engine: self.engine.clone(),
       uuids: self.uuids.clone(),
     });
-    super::entry::bound_function(
-      env.raw(),
-      c"addLocalViewerArgs",
-      entry,
-      add_local_viewer_entry,
-    )
-    .map(Raw)
-    .map_err(|e| to_napi(env.raw(), &e))
+    super::entry::bound_function(&env, c"addLocalViewerArgs", entry, add_local_viewer_entry)
   }
 
   /// A View with `expires` from another instance on a local video: adds one viewer

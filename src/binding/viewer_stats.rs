@@ -314,13 +314,11 @@ impl VideoViewerStats {
   )]
   pub fn add_local_viewer_function(&self, env: Env) -> napi::Result<Raw> {
     super::entry::bound_function(
-      env.raw(),
+      &env,
       c"addLocalViewerArgs",
       self.engine.clone(),
       add_local_viewer_entry,
     )
-    .map(Raw)
-    .map_err(|e| super::errors::to_napi(env.raw(), &e))
   }
 
   /// Watch time in seconds of `sessionId` on `videoId` (0 if unknown): cache, then Redis.
