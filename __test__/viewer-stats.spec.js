@@ -420,6 +420,22 @@ describe('interoperability with PeerTube and restarts', () => {
     expect(JSON.parse(await redis.get(`${prefix}local-video-viewer-stats-brand-new-42`)).watchSections).toEqual([{ start: 3, end: 3 }])
   })
 
+  test('a new viewer written once is not merged with itself at the next syncs (3,000 viewers, 3 transactions)', async () => {
+    const { stats, prefix } = makeStats()
+    await stats.processViewerStats()
+    const sessions = Array.from({ length: 3000 }, (_, i) => `self-${i}`)
+    for (const sessionId of sessions) await stats.addLocalViewer({ video, currentTime: 0, sessionId })
+    for (const sessionId of sessions) await stats.addLocalViewer({ video, currentTime: 4, sessionId })
+    expect(await stats.syncRedisWrites()).toEqual({ written: 3000 })
+    for (const sessionId of sessions) await stats.addLocalViewer({ video, currentTime: 9, sessionId })
+    expect(await stats.syncRedisWrites()).toEqual({ written: 3000 })
+    for (const sessionId of sessions) await stats.addLocalViewer({ video, currentTime: 12, sessionId })
+    expect(await stats.syncRedisWrites()).toEqual({ written: 3000 })
+    const values = await redis.mget(sessions.map((s) => `${prefix}local-video-viewer-stats-${s}-42`))
+    for (const value of values) expect(JSON.parse(value)).toMatchObject({ watchSections: [{ start: 0, end: 12 }], watchTime: 12 })
+    expect(await redis.scard(`${prefix}${SET}`)).toBe(3000)
+  })
+
   test('processes expired viewers that only PeerTube wrote (cold cache)', async () => {
     const { stats, saved, prefix } = makeStats()
     const viewers = [

@@ -232,6 +232,15 @@ impl State {
     }
   }
 
+  /// Viewers whose key Redis now holds (written with `MSETNX`): no merge before writing.
+  fn mark_verified(&mut self, ids: &[ViewerId]) {
+    for id in ids {
+      if let Some(entry) = self.cache.get_mut(id) {
+        entry.unverified = false;
+      }
+    }
+  }
+
   fn forget_member(&mut self, id: &ViewerId) {
     if let Some(known) = self.known.as_mut() {
       known.remove(&viewer_hash(id));
@@ -587,16 +596,9 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
       );
       restore_failure = failure;
     }
+    // Each transaction's viewers are marked verified as it completes (see `write_batches`).
     let (written_fresh, conflicts, fresh_failure) =
       self.write_batches(fresh, WriteMode::IfAbsent).await;
-    {
-      let mut state = self.lock();
-      for id in &written_fresh {
-        if let Some(entry) = state.cache.get_mut(id) {
-          entry.unverified = false;
-        }
-      }
-    }
     written += written_fresh.len() as u64;
     // Keys that existed although we believed them new: put what Redis holds in front, rewrite.
     if !conflicts.is_empty() {
@@ -695,6 +697,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
       let ids = running.remove(&task).unwrap_or_default();
       match outcome {
         Ok(existing) => {
+          let first = written.len();
           let mut existing = existing.into_iter().peekable();
           for (i, id) in ids.into_iter().enumerate() {
             if existing.peek() == Some(&i) {
@@ -703,6 +706,11 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
             } else {
               written.push(id);
             }
+          }
+          // Redis holds these now: later writes overwrite them (`MSET`). Done here, while the
+          // next transactions run, rather than in one long lock hold after the last one.
+          if mode == WriteMode::IfAbsent {
+            self.lock().mark_verified(&written[first..]);
           }
         }
         Err(err) => {
