@@ -322,7 +322,7 @@ export declare class VideoViewerStats {
   /**
    * `addLocalViewerArgs` as a plain function bound to this engine (same arguments, validation,
    * errors and result). It skips the per-call class dispatch (type-tag check, unwrap, borrow
-   * tracking), which is a fifth of a heartbeat answered from memory; the JS wrapper's
+   * tracking), about 40 % of a heartbeat answered from memory; the JS wrapper's
    * `addLocalViewer` calls it. It keeps the engine alive as long as it is reachable.
    */
   addLocalViewerFunction(): (videoId: number, videoUuid: string | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string, viewEvent: string | null | undefined) => Promise<void> | void
