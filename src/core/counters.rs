@@ -104,6 +104,20 @@ struct VideoViewers {
   total: u64,
 }
 
+/// Counts `count` more viewers of `viewer_scope` on the video of `viewers`: in its total and in
+/// `totals` (viewer scope x video scope). Returns the video's new total.
+fn count_in(
+  totals: &mut [[u64; 2]; 2],
+  viewers: &mut VideoViewers,
+  viewer_scope: Scope,
+  count: u64,
+) -> u64 {
+  viewers.total = viewers.total.saturating_add(count);
+  let slot = &mut totals[viewer_scope.index()][viewers.video.scope().index()];
+  *slot = slot.saturating_add(count);
+  viewers.total
+}
+
 /// Per-video viewer entries, with running totals.
 pub struct Counters {
   lifetime_ms: u64,
@@ -177,12 +191,9 @@ impl Counters {
               last_federation: None,
             });
             self.entry_count += 1;
-            viewers.total = viewers.total.saturating_add(1);
-            let total = &mut self.totals[Scope::Local.index()][video.scope().index()];
-            *total = total.saturating_add(1);
             AddOutcome {
               added: true,
-              notify_total: Some(viewers.total),
+              notify_total: Some(count_in(&mut self.totals, viewers, Scope::Local, 1)),
               federate: None,
             }
           }
@@ -383,10 +394,7 @@ impl Counters {
       }
       None => self.entry_count += 1,
     }
-    viewers.total = viewers.total.saturating_add(count);
-    let slot = &mut self.totals[viewer_scope.index()][video.scope().index()];
-    *slot = slot.saturating_add(count);
-    viewers.total
+    count_in(&mut self.totals, viewers, viewer_scope, count)
   }
 
   fn remove_entry(&mut self, video_id: u64, viewer_id: &ViewerKey) {
