@@ -69,7 +69,7 @@ export interface LocalViewerInput {
   currentTime: number
   /** Client IP (for GeoIP, when the viewer is new). */
   ip?: string | null
-  /** 1 to 128 characters from `[A-Za-z0-9-]`. */
+  /** Any text of 1 to 256 UTF-8 bytes (PeerTube 6.1 does not validate it). */
   sessionId: string
   /** `'seek'` when the viewer jumped to another position. */
   viewEvent?: 'seek' | null
@@ -101,8 +101,10 @@ export interface VideoViewerStatsOptions {
   redis?: RedisOptions | null
   /** Redis prefix is `'redis-' + webserverHost + '-'` (PeerTube's `WEBSERVER.HOST`, e.g. `tube.example` or `127.0.0.1:9000`). */
   webserverHost: string
-  /** `null` disables GeoIP (country and subdivision are `null`). */
+  /** `null` disables GeoIP (country and subdivision are `null`). Files that appear or change later are picked up (see `geoIpCheckInterval`, `reloadGeoIp()`). */
   geoIp?: GeoIpOptions | null
+  /** Extra: how often the GeoIP files are checked for a new version (PeerTube downloads them after start). Default `'1 minute'`. */
+  geoIpCheckInterval?: Duration
   /** Inactivity after which a viewer is persisted; also the processing period. Default `'1 hour'`. */
   viewerStatsLifetime?: Duration
   /** Write-behind period. Default `'30 seconds'`. */
@@ -179,7 +181,11 @@ export interface LocalViewRequest {
   video: VideoRef & { uuid: string; duration?: number | null; isLive?: boolean }
   currentTime: number
   ip?: string | null
-  /** Optional: without it the viewer is identified by a hash of `ip`. */
+  /**
+   * Optional: absent or empty, the viewer is identified by a hash of `ip` (PeerTube's
+   * `!sessionId`). Any text of at most 256 UTF-8 bytes; not read at all when
+   * `trustViewerSessionId` is `false`.
+   */
   sessionId?: string | null
   viewEvent?: 'seek' | null
 }
@@ -189,6 +195,7 @@ export interface VideoViewsManagerOptions {
   redis?: RedisOptions | null
   webserverHost: string
   geoIp?: GeoIpOptions | null
+  geoIpCheckInterval?: Duration
   /** `views.videos.trust_viewer_session_id`. Default `true`. */
   trustViewerSessionId?: boolean
   /** Replaces PeerTube's `[object Object]` salt of the IP hash (changes every IP-based key). */
@@ -339,6 +346,11 @@ export declare class VideoViewerStats {
    * time are deleted without a call). A failed callback keeps the viewer for the next pass.
    */
   processViewerStats(): Promise<{ scanned: number; expired: number; persisted: number; discarded: number; failed: number; orphansRemoved: number }>
+  /**
+   * Reopens the GeoIP databases whose files appeared or changed since they were opened (the
+   * engine also checks every `geoIpCheckInterval`); resolves with which are open now.
+   */
+  reloadGeoIp(): Promise<{ country: boolean; city: boolean; reloaded: number }>
   /** Health snapshot (synchronous, no I/O). */
   getInternalStats(): ViewerStatsInternalStats
   /**
@@ -450,6 +462,11 @@ export declare class VideoViewsManager {
   processHourlyViewStats(hour?: number): Promise<{ videos: number; views: number; failed: number }>
   /** One viewer counters cleanup pass. */
   cleanViewerCounters(): Promise<{ videos: number; expired: number; federated: number }>
+  /**
+   * Reopens the GeoIP databases whose files appeared or changed (PeerTube downloads them after
+   * start; the engine also checks every `geoIpCheckInterval`); resolves with which are open.
+   */
+  reloadGeoIp(): Promise<{ country: boolean; city: boolean; reloaded: number }>
   /** Health of the three engines (synchronous). */
   getInternalStats(): ManagerInternalStats
   /**

@@ -94,8 +94,8 @@ test('missing or corrupt databases and bad IPs give nulls and warnings, never an
   const messages = records.filter((r) => r.level === 'warn').map((r) => r.message)
   expect(messages).toEqual(
     expect.arrayContaining([
-      'Cannot open GeoIP country database, country lookups give null.',
-      'Cannot open GeoIP city database, city lookups give null.',
+      'GeoIP country database not found, country lookups give null until it appears.',
+      'Cannot open GeoIP city database, city lookups give null until it can be read.',
       'Cannot parse IP for GeoIP lookup.',
     ]),
   )
@@ -105,4 +105,70 @@ test('a bad IP with working databases gives nulls and a warning', async () => {
   const { logger, records } = recordingLogger()
   expect(await locate({ countryDatabasePath, cityDatabasePath }, ['999.1.1.1'], { logger })).toEqual({ '999.1.1.1': [null, null] })
   await waitFor(() => records.some((r) => r.message === 'Cannot parse IP for GeoIP lookup.'))
+})
+
+describe('databases PeerTube downloads after start are picked up without a restart', () => {
+  const fs = require('node:fs')
+  const os = require('node:os')
+  const { VideoViewsManager } = require('../index.js')
+
+  function managerOn(dir, extra = {}) {
+    const host = uniqueHost()
+    const manager = new VideoViewsManager({
+      redis: redisSection(),
+      webserverHost: host,
+      geoIp: { countryDatabasePath: path.join(dir, 'country.mmdb'), cityDatabasePath: path.join(dir, 'city.mmdb') },
+      ...extra,
+      host: { saveViewerStats: async () => {}, loadVideo: async () => null, notifyClients: () => {}, sendView: async () => {}, incrementVideoViews: async () => {}, saveHourlyViews: async () => {} },
+    })
+    const located = async (sessionId) => {
+      await manager.syncRedisWrites()
+      const { country, subdivisionName } = JSON.parse(await redis.get(`redis-${host}-local-video-viewer-stats-${sessionId}-3`))
+      return [country, subdivisionName]
+    }
+    const view = (sessionId) => manager.processLocalView({ video: { id: 3, uuid: 'u3', isLive: true }, currentTime: 0, ip: '81.2.69.160', sessionId })
+    return { manager, located, view }
+  }
+
+  test('reloadGeoIp() opens files that appeared, and keeps the open database when a new file is unreadable', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'geoip-'))
+    const { manager, located, view } = managerOn(dir, { autoStart: false })
+    await view('before')
+    expect(await located('before')).toEqual([null, null])
+    expect(await manager.reloadGeoIp()).toEqual({ country: false, city: false, reloaded: 0 })
+
+    fs.copyFileSync(countryDatabasePath, path.join(dir, 'country.mmdb'))
+    fs.copyFileSync(cityDatabasePath, path.join(dir, 'city.mmdb'))
+    expect(await manager.reloadGeoIp()).toEqual({ country: true, city: true, reloaded: 2 })
+    await view('after')
+    expect(await located('after')).toEqual(['GB', 'England'])
+    // A viewer located once keeps its location (GeoIP runs when its stats object is created).
+    expect(await located('before')).toEqual([null, null])
+
+    fs.copyFileSync(path.join(fixtures, 'geo-corrupt.mmdb'), path.join(dir, 'city.mmdb'))
+    expect(await manager.reloadGeoIp()).toEqual({ country: true, city: true, reloaded: 0 })
+    await view('corrupt-replacement')
+    expect(await located('corrupt-replacement')).toEqual(['GB', 'England'])
+    await manager.close()
+    fs.rmSync(dir, { recursive: true })
+  })
+
+  test('with autoStart the files are checked every geoIpCheckInterval', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'geoip-'))
+    const { manager, located, view } = managerOn(dir, { geoIpCheckInterval: 50, syncRedisInterval: '1 hour', viewerStatsLifetime: '1 hour' })
+    await view('probe-before')
+    expect(await located('probe-before')).toEqual([null, null])
+    fs.copyFileSync(countryDatabasePath, path.join(dir, 'country.mmdb'))
+    let n = 0
+    await waitFor(
+      async () => {
+        const id = `probe-${n++}`
+        await view(id)
+        return (await located(id))[0] === 'GB'
+      },
+      { timeout: 5000 },
+    )
+    await manager.close()
+    fs.rmSync(dir, { recursive: true })
+  })
 })

@@ -51,13 +51,9 @@ const badHeartbeats = [
   ['sessionId number', with_({ sessionId: 12 }), TypeError, /^sessionId must be a string/],
   ['sessionId object', with_({ sessionId: { toString: () => 'x' } }), TypeError, /^sessionId must be a string/],
   ['sessionId empty', with_({ sessionId: '' }), RangeError, /^sessionId must not be empty/],
-  ['sessionId too long', with_({ sessionId: 'a'.repeat(129) }), RangeError, /^sessionId must be at most 128/],
-  ['sessionId megabytes', with_({ sessionId: 'a'.repeat(5_000_000) }), RangeError, /^sessionId must be at most 128/],
-  ['sessionId with space', with_({ sessionId: 'a b' }), RangeError, /^sessionId must only contain/],
-  ['sessionId with key separator tricks', with_({ sessionId: 'x:y*' }), RangeError, /^sessionId must only contain/],
-  ['sessionId unicode', with_({ sessionId: 'é' }), RangeError, /^sessionId must only contain/],
-  ['sessionId NUL', with_({ sessionId: 'a\u0000b' }), RangeError, /^sessionId must only contain/],
-  ['sessionId lone surrogate', with_({ sessionId: '\ud800' }), RangeError, /^sessionId must only contain/],
+  ['sessionId too long', with_({ sessionId: 'a'.repeat(257) }), RangeError, /^sessionId must be at most 256/],
+  ['sessionId too long in UTF-8', with_({ sessionId: 'é'.repeat(129) }), RangeError, /^sessionId must be at most 256/],
+  ['sessionId megabytes', with_({ sessionId: 'a'.repeat(5_000_000) }), RangeError, /^sessionId must be at most 256/],
   ['viewEvent unknown', with_({ viewEvent: 'play' }), RangeError, /^viewEvent must be 'seek' or absent/],
   ['viewEvent empty', with_({ viewEvent: '' }), RangeError, /^viewEvent must be 'seek' or absent/],
   ['viewEvent number', with_({ viewEvent: 1 }), TypeError, /^viewEvent must be a string/],
@@ -108,7 +104,7 @@ describe('getWatchTime validates its arguments', () => {
   test.each([
     ['videoId string', ['1', 'abc'], TypeError, /^videoId must be a number/],
     ['videoId fractional', [1.2, 'abc'], RangeError, /^videoId must be a positive integer/],
-    ['sessionId invalid', [1, 'a/b'], RangeError, /^sessionId must only contain/],
+    ['sessionId too long', [1, 'a'.repeat(257)], RangeError, /^sessionId must be at most 256/],
     ['sessionId missing', [1], TypeError, /^sessionId must be a string/],
   ])('%s', async (_name, args, ErrorClass, message) => {
     const err = await stats.getWatchTime(...args).catch((e) => e)

@@ -2,6 +2,11 @@
 //! the country ISO code from the country database, the English name of the **last** (most
 //! precise) subdivision from the city database. A lookup can never fail (decision D4/Q4): a
 //! missing or corrupt database or a bad IP gives `None` and a warning.
+//!
+//! PeerTube downloads its databases after start (on the first lookup, then weekly with
+//! `GeoIPUpdateScheduler`), so the files are watched: [`GeoIp::reload_if_changed`] reopens a
+//! file whose size, modification time or inode changed, and keeps the previous database when
+//! the new file cannot be opened (a download still being written), retrying at the next check.
 
 use crate::core::stats::{GeoLocation, Location};
 use crate::log::{Logger, Meta};
@@ -9,7 +14,10 @@ use maxminddb::Reader;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::os::unix::fs::MetadataExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
 
 /// Paths of the two databases; either may be absent (PeerTube: empty `database_url`).
 #[derive(Clone, Debug, Default)]
@@ -23,10 +31,117 @@ pub struct GeoIpConfig {
 /// `(country, subdivision)` of an interned location.
 type PlaceKey = (Option<Arc<str>>, Option<Arc<str>>);
 
-/// Opened databases plus an interner, so that every viewer of one country shares one string.
+/// What identifies one version of a database file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fingerprint {
+  len: u64,
+  modified: Option<SystemTime>,
+  inode: u64,
+}
+
+fn fingerprint(path: &str) -> Option<Fingerprint> {
+  let meta = std::fs::metadata(path).ok()?;
+  Some(Fingerprint {
+    len: meta.len(),
+    modified: meta.modified().ok(),
+    inode: meta.ino(),
+  })
+}
+
+/// One database: its path, the open reader and the file version it was read from.
+struct Database {
+  what: &'static str,
+  path: Option<String>,
+  reader: RwLock<Option<Arc<Reader<Vec<u8>>>>>,
+  /// The version last opened (`None`: none yet, or the file went away).
+  seen: Mutex<Option<Fingerprint>>,
+  /// "Not found" was logged (once, until a database is open).
+  missing_logged: AtomicBool,
+}
+
+impl Database {
+  fn new(what: &'static str, path: &Option<String>) -> Self {
+    Database {
+      what,
+      path: path.clone().filter(|p| !p.is_empty()),
+      reader: RwLock::new(None),
+      seen: Mutex::new(None),
+      missing_logged: AtomicBool::new(false),
+    }
+  }
+
+  fn reader(&self) -> Option<Arc<Reader<Vec<u8>>>> {
+    self.reader.read().ok()?.clone()
+  }
+
+  /// Reopens the file if it changed since it was last looked at. Returns whether a new
+  /// database was loaded.
+  fn reload_if_changed(&self, logger: &Logger) -> bool {
+    let Some(path) = self.path.as_deref() else {
+      return false;
+    };
+    let Ok(mut seen) = self.seen.lock() else {
+      return false;
+    };
+    let Some(now) = fingerprint(path) else {
+      if self.reader().is_none() && !self.missing_logged.swap(true, Ordering::Relaxed) {
+        // PeerTube has not downloaded it yet (it does on first use, then weekly).
+        logger.warn(
+          &format!(
+            "GeoIP {what} database not found, {what} lookups give null until it appears.",
+            what = self.what
+          ),
+          || Meta::field("path", path),
+        );
+      }
+      // Gone (or never there): keep answering from the database already open, if any.
+      *seen = None;
+      return false;
+    };
+    if Some(now) == *seen {
+      return false;
+    }
+    match Reader::open_readfile(path) {
+      Ok(reader) => {
+        *seen = Some(now);
+        if let Ok(mut slot) = self.reader.write() {
+          *slot = Some(Arc::new(reader));
+        }
+        logger.info(&format!("GeoIP {} database loaded.", self.what), || {
+          Meta::field("path", path)
+        });
+        true
+      }
+      Err(err) => {
+        // Leave `seen` as it was: a file still being written is retried at the next check.
+        logger.warn(
+          &format!(
+            "Cannot open GeoIP {what} database, {what} lookups give null until it can be read.",
+            what = self.what
+          ),
+          || Meta::field("path", path).and("error", err.to_string()),
+        );
+        false
+      }
+    }
+  }
+}
+
+/// Which databases are open, after a reload.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GeoIpState {
+  /// The country database is open.
+  pub country: bool,
+  /// The city database is open.
+  pub city: bool,
+  /// Databases (re)opened by this call.
+  pub reloaded: u32,
+}
+
+/// The databases plus an interner, so that every viewer of one country shares one string.
 pub struct GeoIp {
-  country: Option<Reader<Vec<u8>>>,
-  city: Option<Reader<Vec<u8>>>,
+  country: Database,
+  city: Database,
   interned: Mutex<HashSet<Arc<str>>>,
   locations: Mutex<HashMap<PlaceKey, Arc<GeoLocation>>>,
   logger: Logger,
@@ -63,27 +178,29 @@ struct Names<'a> {
 }
 
 impl GeoIp {
-  /// Opens the databases. A database that cannot be opened is logged and treated as absent.
+  /// Opens the databases that exist now; a database that cannot be opened is logged and
+  /// treated as absent until [`Self::reload_if_changed`] finds a readable file.
   pub fn open(config: &GeoIpConfig, logger: Logger) -> Self {
-    let open = |path: &Option<String>, what: &str| {
-      let path = path.as_deref().filter(|p| !p.is_empty())?;
-      match Reader::open_readfile(path) {
-        Ok(reader) => Some(reader),
-        Err(err) => {
-          logger.warn(
-            &format!("Cannot open GeoIP {what} database, {what} lookups give null."),
-            || Meta::field("path", path).and("error", err.to_string()),
-          );
-          None
-        }
-      }
-    };
-    GeoIp {
-      country: open(&config.country_database_path, "country"),
-      city: open(&config.city_database_path, "city"),
+    let geoip = GeoIp {
+      country: Database::new("country", &config.country_database_path),
+      city: Database::new("city", &config.city_database_path),
       interned: Mutex::new(HashSet::new()),
       locations: Mutex::new(HashMap::new()),
-      logger: logger.clone(),
+      logger,
+    };
+    geoip.reload_if_changed();
+    geoip
+  }
+
+  /// Reopens every database file that appeared or changed since it was last opened (blocking
+  /// file I/O: call it off the event loop).
+  pub fn reload_if_changed(&self) -> GeoIpState {
+    let reloaded = u32::from(self.country.reload_if_changed(&self.logger))
+      + u32::from(self.city.reload_if_changed(&self.logger));
+    GeoIpState {
+      country: self.country.reader().is_some(),
+      city: self.city.reader().is_some(),
+      reloaded,
     }
   }
 
@@ -119,14 +236,14 @@ impl GeoIp {
         return GeoLocation::default();
       }
     };
-    let country = self.country.as_ref().and_then(|reader| {
+    let country = self.country.reader().and_then(|reader| {
       self
-        .decode::<CountryRecord>(reader, addr)
+        .decode::<CountryRecord>(&reader, addr)
         .and_then(|r| r.country?.iso_code.map(|c| self.intern(c)))
     });
-    let subdivision_name = self.city.as_ref().and_then(|reader| {
+    let subdivision_name = self.city.reader().and_then(|reader| {
       self
-        .decode::<CityRecord>(reader, addr)
+        .decode::<CityRecord>(&reader, addr)
         .and_then(|r| r.subdivisions.last()?.names.en.map(|n| self.intern(n)))
     });
     GeoLocation {
@@ -228,5 +345,45 @@ mod tests {
       Logger::none(),
     );
     assert_eq!(geo.lookup("81.2.69.160"), None);
+  }
+
+  #[test]
+  fn databases_that_appear_or_change_later_are_picked_up() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/__test__/fixtures/");
+    let dir = std::env::temp_dir().join(format!("geoip-reload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let country = dir.join("country.mmdb");
+    let city = dir.join("city.mmdb");
+    let _ = std::fs::remove_file(&country);
+    let _ = std::fs::remove_file(&city);
+    let geo = GeoIp::open(
+      &GeoIpConfig {
+        country_database_path: Some(country.to_string_lossy().into()),
+        city_database_path: Some(city.to_string_lossy().into()),
+      },
+      Logger::none(),
+    );
+    assert_eq!(geo.lookup("81.2.69.160"), None, "no file yet");
+    assert_eq!(geo.reload_if_changed(), GeoIpState::default());
+
+    // A download in progress (not a database yet) is not loaded, and is retried.
+    std::fs::write(&country, b"partial").unwrap();
+    assert_eq!(geo.reload_if_changed().reloaded, 0);
+    std::fs::copy(format!("{fixtures}geo-country-test.mmdb"), &country).unwrap();
+    std::fs::copy(format!("{fixtures}geo-city-test.mmdb"), &city).unwrap();
+    let state = geo.reload_if_changed();
+    assert_eq!((state.country, state.city, state.reloaded), (true, true, 2));
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(pair(geo.lookup("81.2.69.160")), (s("GB"), s("England")));
+    assert_eq!(geo.reload_if_changed().reloaded, 0, "unchanged files stay");
+
+    // A corrupt replacement keeps the database already open; removing the file keeps it too.
+    std::fs::copy(format!("{fixtures}geo-corrupt.mmdb"), &city).unwrap();
+    assert_eq!(geo.reload_if_changed().reloaded, 0);
+    assert_eq!(pair(geo.lookup("81.2.69.160")), (s("GB"), s("England")));
+    std::fs::remove_file(&country).unwrap();
+    assert!(geo.reload_if_changed().country);
+    assert_eq!(pair(geo.lookup("81.2.69.160")), (s("GB"), s("England")));
+    std::fs::remove_dir_all(&dir).unwrap();
   }
 }

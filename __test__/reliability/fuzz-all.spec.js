@@ -147,7 +147,7 @@ test(`VideoViews: addLocalView, addRemoteView, processViewsBuffer, processHourly
       const f = H.isObject(value) ? H.readFields(value, ['video', 'sessionId', 'watchTime']) : null
       const video = f && H.videoForView(f.video)
       const valid = video !== null && H.validSession(f.sessionId) && H.validSeconds(f.watchTime)
-      const key = valid ? model.decide(video, f.sessionId, f.watchTime) : null
+      const key = valid ? model.decide(video, H.utf8(f.sessionId), f.watchTime) : null
       const t0 = Date.now()
       const { ok, value: counted } = await out.promised('addLocalView', valid, () => views.addLocalView(value))
       if (!ok) continue
@@ -179,8 +179,8 @@ test(`VideoViews: addLocalView, addRemoteView, processViewsBuffer, processHourly
 }, 120000)
 
 /** Reads a processLocalView request as the addon does; `null` when it must be rejected (B5 included). */
-function localViewRequest(video, f) {
-  if (!video || !H.validSeconds(f.currentTime) || !(H.nullish(f.sessionId) || H.validSession(f.sessionId))) return null
+function localViewRequest(video, f, trust) {
+  if (!video || !H.validSeconds(f.currentTime) || !H.validViewSession(f.sessionId, trust)) return null
   if (!H.validViewEvent(f.viewEvent) || !H.optionalString(f.ip, 128)) return null
   if (!video.isLive && video.duration !== null && f.currentTime > video.duration) return null
   return { video, t: f.currentTime, sessionId: f.sessionId, seek: f.viewEvent === 'seek', ip: f.ip }
@@ -316,7 +316,7 @@ test(`VideoViewsManager: processLocalView (object, native object path, Args), pr
       if (roll < 0.15) {
         // The positional entry, called directly with the fields as arguments.
         const v = fields.video
-        const req = localViewRequest(H.videoForView(v), fields)
+        const req = localViewRequest(H.videoForView(v), fields, m.trust)
         const args = [v.id, v.uuid, v.remote, v.duration, v.isLive, fields.currentTime, fields.ip, fields.sessionId, fields.viewEvent]
         // Every other call through the engine-bound function (processLocalViewFunction).
         const bound = i % 2 === 1
@@ -324,8 +324,10 @@ test(`VideoViewsManager: processLocalView (object, native object path, Args), pr
         await localView(out, m, what, req !== null, req, () => (bound ? m.bound(...args) : m.manager.processLocalViewArgs(...args)))
       } else {
         const value = H.hostileShape(r, fields, LOCAL_VIEW_FIELDS)
-        const f = H.isObject(value) ? H.readFields(value, LOCAL_VIEW_FIELDS) : null
-        const req = f && localViewRequest(H.videoForView(f.video), f)
+        // Untrusted session ids are not read at all (a throwing getter there changes nothing).
+        const read = m.trust ? LOCAL_VIEW_FIELDS : LOCAL_VIEW_FIELDS.filter((name) => name !== 'sessionId')
+        const f = H.isObject(value) ? H.readFields(value, read) : null
+        const req = f && localViewRequest(H.videoForView(f.video), f, m.trust)
         const objectPath = roll < 0.3
         await localView(out, m, objectPath ? 'processLocalView (native object path)' : 'processLocalView', req !== null, req, () =>
           objectPath ? nativeObjectPath.call(m.manager, value) : m.manager.processLocalView(value),
@@ -346,7 +348,7 @@ test(`VideoViewsManager: processLocalView (object, native object path, Args), pr
       const session = field(r() < 0.7 && m.identities.size ? H.pick(r, [...m.identities]) : `m-${H.below(r, 400)}`)
       const valid = H.validId(videoId) && H.validSession(session)
       const { ok, value: n } = await out.promised('getWatchTime', valid, () => m.manager.getWatchTime(videoId, session))
-      if (ok) out.check(n === m.sections.watchTime(`${session}-${videoId}`), () => `getWatchTime(${videoId}, ${session}) = ${n}`)
+      if (ok) out.check(n === m.sections.watchTime(`${H.utf8(session)}-${videoId}`), () => `getWatchTime(${videoId}, ${session}) = ${n}`)
     } else if (roll < 0.975) {
       m.failedHostCalls += await bufferDrain(out, 'processViewsBuffer', r, m.host, m.views, (arg) => m.manager.processViewsBuffer(arg))
     } else if (roll < 0.98) {
@@ -454,7 +456,7 @@ test(`VideoViewerCounters: remote viewers, totals, native addLocalViewer and add
             ? counters.addLocalViewerArgs(video.id, video.uuid, video.remote, sessionId)
             : nativeObjectPath.call(counters, value),
       )
-      if (ok) out.check(added === model.addLocal(info, f.sessionId), `${what}: new viewer or not, as the model`)
+      if (ok) out.check(added === model.addLocal(info, H.utf8(f.sessionId)), `${what}: new viewer or not, as the model`)
     } else if (roll < 0.87) {
       const { value, scopes } = scopesValue(r)
       const { ok, value: n } = out.sync('getTotalViewers', scopes !== null, () => counters.getTotalViewers(value))
@@ -519,14 +521,14 @@ test(`VideoViewerStats: native addLocalViewer and addLocalViewerArgs, getWatchTi
       )
       if (!ok) continue
       out.check(answer === undefined, `${what} answers undefined`)
-      const key = `${g.sessionId}-${v.id}`
+      const key = `${H.utf8(g.sessionId)}-${v.id}`
       if ((sections.viewers.get(key)?.length ?? 0) < sections.max) dirty.add(key)
       sections.heartbeat(key, g.currentTime, g.viewEvent === 'seek')
     } else if (roll < 0.97) {
       const videoId = field(1 + H.below(r, 3))
       const session = field(H.pick(r, H.SESSIONS))
       const { ok, value: n } = await out.promised('getWatchTime', H.validId(videoId) && H.validSession(session), () => stats.getWatchTime(videoId, session))
-      if (ok) out.check(n === sections.watchTime(`${session}-${videoId}`), () => `getWatchTime(${videoId}, ${session}) = ${n}`)
+      if (ok) out.check(n === sections.watchTime(`${H.utf8(session)}-${videoId}`), () => `getWatchTime(${videoId}, ${session}) = ${n}`)
     } else if (roll < 0.98) {
       const { value } = await out.promised('syncRedisWrites', true, () => stats.syncRedisWrites(random(r)))
       out.check(value.written === dirty.size, () => `syncRedisWrites wrote ${value.written}, model ${dirty.size}`)

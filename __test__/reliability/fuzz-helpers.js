@@ -18,7 +18,7 @@ const pick = (r, list) => list[below(r, list.length)]
 
 const SESSIONS = Array.from({ length: 12 }, (_, i) => `fz-${i}`)
 const UUIDS = ['uuid-a', 'uuid-b']
-const ODD_STRINGS = ['', ' ', 'a b', 'é', '\u0000', '\ud800', 'x'.repeat(129), 'a'.repeat(128) + 'é', 'a'.repeat(127) + '€', 'a'.repeat(126) + '😀', 'x'.repeat(5000), '__proto__', 'constructor', 'seek ', 'SEEK', '1e3', '../x', 'fz-1\n']
+const ODD_STRINGS = ['', ' ', 'a b', 'é', '\u0000', '\ud800', 'x'.repeat(129), 'a'.repeat(128) + 'é', 'a'.repeat(127) + '€', 'a'.repeat(126) + '😀', 'x'.repeat(257), 'a'.repeat(256) + 'é', 'a'.repeat(255) + '€', 'a'.repeat(254) + '😀', '8.8.8.8,127.0.0.1', 'x'.repeat(5000), '__proto__', 'constructor', 'seek ', 'SEEK', '1e3', '../x', 'fz-1\n']
 const ODD_NUMBERS = [NaN, Infinity, -Infinity, -1, -0, 0.5, 1.5, 2 ** 32, 2 ** 53, 1e300, -1e-300, Number.MAX_SAFE_INTEGER + 2]
 
 function throwingGetter(target, field) {
@@ -127,7 +127,10 @@ const validId = (n) => typeof n === 'number' && Number.isInteger(n) && n >= 1 &&
 const validUuid = (s) => typeof s === 'string' && s.length > 0 && utf8Length(s) <= 128
 const optionalBool = (v) => nullish(v) || typeof v === 'boolean'
 const optionalString = (s, max) => nullish(s) || (typeof s === 'string' && utf8Length(s) <= max)
-const validSession = (s) => typeof s === 'string' && s.length > 0 && utf8Length(s) <= 128 && /^[A-Za-z0-9-]+$/.test(s)
+/** A session id: any text of 1 to 256 UTF-8 bytes (PeerTube 6.1 does not validate it). */
+const validSession = (s) => typeof s === 'string' && s.length > 0 && utf8Length(s) <= 256
+/** The manager's `sessionId`: not read when untrusted; else absent, or text of at most 256 bytes (empty: the IP). */
+const validViewSession = (s, trust) => !trust || nullish(s) || (typeof s === 'string' && utf8Length(s) <= 256)
 /** currentTime / watchTime: whole seconds in [0, 2^32 - 1]. */
 const validSeconds = (t) => typeof t === 'number' && Number.isInteger(t) && t >= 0 && t <= 2 ** 32 - 1
 const validVideoDuration = (d) => nullish(d) || (typeof d === 'number' && Number.isFinite(d) && d >= 0)
@@ -207,7 +210,7 @@ function timestampMs(value) {
 
 /** PeerTube's viewer identity: the session id, else sha256(salt + '-' + ip) (ip absent: 'null'). */
 function viewerIdentity(sessionId, trust, ip, salt = '[object Object]') {
-  if (trust && !nullish(sessionId)) return sessionId
+  if (trust && !nullish(sessionId) && sessionId !== '') return utf8(sessionId)
   return crypto.createHash('sha256').update(`${salt}-${nullish(ip) ? 'null' : utf8(ip)}`).digest('hex')
 }
 
@@ -319,6 +322,7 @@ module.exports = {
   optionalBool,
   optionalString,
   validSession,
+  validViewSession,
   validSeconds,
   validVideoDuration,
   validViewEvent,

@@ -33,7 +33,7 @@ function statsModel(value) {
   if (!v || !H.validId(v.id) || !H.optionalString(v.uuid, 128)) return null
   if (!H.validSeconds(f.currentTime) || !H.validSession(f.sessionId)) return null
   if (!H.validViewEvent(f.viewEvent) || !H.optionalString(f.ip, 128)) return null
-  return { key: `${f.sessionId}-${v.id}`, t: f.currentTime, seek: f.viewEvent === 'seek' }
+  return { key: `${H.utf8(f.sessionId)}-${v.id}`, t: f.currentTime, seek: f.viewEvent === 'seek' }
 }
 
 /** The rules of VideoViewerCounters.addLocalViewer; `null` when the call must be rejected. */
@@ -42,7 +42,7 @@ function counterModel(value) {
   const f = H.readFields(value, ['video', 'sessionId'])
   const video = f && H.videoInfo(f.video)
   if (!video || !H.validSession(f.sessionId)) return null
-  return { video, session: f.sessionId }
+  return { video, session: H.utf8(f.sessionId) }
 }
 
 let redis
@@ -82,7 +82,7 @@ test(`${CALLS} hostile calls: no crash, INVALID_ARGUMENT only, state of the vali
     } else {
       const [id, session] = [H.oddValue(r), H.oddValue(r)]
       const { ok, value: n } = await out.promised('stats.getWatchTime', H.validId(id) && H.validSession(session), () => stats.getWatchTime(id, session))
-      if (ok) out.check(n === sections.watchTime(`${session}-${id}`), 'getWatchTime as the model')
+      if (ok) out.check(n === sections.watchTime(`${H.utf8(session)}-${id}`), 'getWatchTime as the model')
     }
   }
   console.log(`seed ${SEED}: ${out.summary()}`)

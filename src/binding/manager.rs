@@ -32,12 +32,25 @@ fn outcome_to_js(b: &Builder, outcome: ViewOutcome) -> Result<sys::napi_value> {
   Ok(object)
 }
 
-fn read_request(env: &Env, value: Unknown) -> Result<LocalViewRequest> {
+/// The request's `sessionId`: not read at all when session ids are not trusted (PeerTube then
+/// ignores it), else [`input::view_session_id_value`].
+fn request_session_id(
+  engines: &Engines,
+  value: impl FnOnce() -> Result<Js>,
+) -> Result<Option<String>> {
+  if engines.trust_session_id {
+    input::view_session_id_value(value()?)
+  } else {
+    Ok(None)
+  }
+}
+
+fn read_request(env: &Env, engines: &Engines, value: Unknown) -> Result<LocalViewRequest> {
   let object = Js::new(env.raw(), value.raw()).expect_object("input")?;
   Ok(LocalViewRequest {
     video: input::video_for_view(input::video_object(object)?)?,
     current_time: input::current_time(object)?,
-    session_id: input::optional_session_id(object)?,
+    session_id: request_session_id(engines, || object.get_c(c"sessionId", "sessionId"))?,
     event: input::view_event(object)?,
     ip: input::ip(object)?,
   })
@@ -86,7 +99,11 @@ struct LocalViewEntry {
 }
 
 /// Reads the arguments of `processLocalViewArgs`.
-fn local_view_args(args: [Js; 9], uuids: &UuidCache) -> Result<LocalViewRequest> {
+fn local_view_args(
+  args: [Js; 9],
+  engines: &Engines,
+  uuids: &UuidCache,
+) -> Result<LocalViewRequest> {
   let [video_id, video_uuid, video_remote, video_duration, video_is_live, current_time, ip, session_id, view_event] =
     args;
   let info = input::video_info_values(video_id, video_uuid, video_remote, uuids)?;
@@ -101,7 +118,7 @@ fn local_view_args(args: [Js; 9], uuids: &UuidCache) -> Result<LocalViewRequest>
       "currentTime",
       current_time.number("currentTime")?,
     )?,
-    session_id: session_id.optional(input::session_id_value)?,
+    session_id: request_session_id(engines, || Ok(session_id))?,
     event: input::view_event_value(view_event)?,
     ip: ip.optional(|v| v.string("ip", 128))?,
   })
@@ -109,7 +126,11 @@ fn local_view_args(args: [Js; 9], uuids: &UuidCache) -> Result<LocalViewRequest>
 
 /// The bound `processLocalViewArgs`.
 fn local_view_entry(env: &Env, entry: &Arc<LocalViewEntry>, args: [Js; 9]) -> napi::Result<Raw> {
-  local_view(env, &entry.engines, local_view_args(args, &entry.uuids))
+  local_view(
+    env,
+    &entry.engines,
+    local_view_args(args, &entry.engines, &entry.uuids),
+  )
 }
 
 /// Runs a read heartbeat: in memory when possible (a plain object), else through a Promise;
@@ -208,7 +229,7 @@ impl VideoViewsManager {
     ts_return_type = "{ successView: boolean; successViewer: boolean } | Promise<{ successView: boolean; successViewer: boolean }>"
   )]
   pub fn process_local_view(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
-    let request = read_request(&env, input);
+    let request = read_request(&env, &self.engines, input);
     local_view(&env, &self.engines, request)
   }
 
@@ -246,7 +267,11 @@ impl VideoViewsManager {
       js(session_id),
       js(view_event),
     ];
-    local_view(&env, &self.engines, local_view_args(args, &self.uuids))
+    local_view(
+      &env,
+      &self.engines,
+      local_view_args(args, &self.engines, &self.uuids),
+    )
   }
 
   /// `processLocalViewArgs` as a plain function bound to these engines (same arguments,
@@ -416,6 +441,21 @@ impl VideoViewsManager {
       &env,
       async move { Ok(engines.counters.clean().await) },
       clean_report,
+    )
+  }
+
+  /// Reopens the GeoIP databases whose files appeared or changed (PeerTube downloads them after
+  /// start; the engine also checks every `geoIpCheckInterval`); resolves with which are open.
+  #[napi(
+    catch_unwind,
+    ts_return_type = "Promise<{ country: boolean; city: boolean; reloaded: number }>"
+  )]
+  pub fn reload_geo_ip(&self, env: Env) -> napi::Result<Raw> {
+    let engines = self.engines.clone();
+    spawn(
+      &env,
+      async move { Ok(engines.stats.reload_geoip().await) },
+      super::viewer_stats::geoip_report,
     )
   }
 

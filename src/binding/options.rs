@@ -357,11 +357,11 @@ pub mod input {
     })
   }
 
-  /// `input.sessionId` (validated), optional.
-  pub fn optional_session_id(input: Js) -> Result<Option<String>> {
-    input
-      .get_c(c"sessionId", "sessionId")?
-      .optional(session_id_value)
+  /// The manager's `sessionId` value: absent or empty gives `None` (the IP identity, as
+  /// PeerTube's `!sessionId`), else a session id within the length bound.
+  pub fn view_session_id_value(value: Js) -> Result<Option<String>> {
+    let text = value.optional(|v| v.string("sessionId", validate::MAX_SESSION_ID_LENGTH))?;
+    Ok(text.filter(|text| !text.is_empty()))
   }
 
   /// A session id value (validated).

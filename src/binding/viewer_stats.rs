@@ -11,7 +11,7 @@ use crate::engine::viewer_stats::{
   Heartbeat, ProcessReport, StatsConfig, SyncReport, ViewerId, ViewerStatsEngine,
 };
 use crate::error::Result;
-use crate::geoip::GeoIp;
+use crate::geoip::{GeoIp, GeoIpState};
 use napi::bindgen_prelude::{Env, Unknown};
 use napi::sys;
 use napi::JsValue;
@@ -81,6 +81,7 @@ pub fn build_stats_engine(
       as usize,
     max_pending_writes: options::positive_integer(object, "maxPendingWrites", 1_000_000, 1 << 40)?
       as usize,
+    geoip_check_interval_ms: options::duration(object, "geoIpCheckInterval", 60_000)?,
   };
   let save = batch_fn(
     env.raw(),
@@ -168,6 +169,16 @@ fn lazy_heartbeat(
 pub fn sync_report(b: &Builder, report: SyncReport) -> Result<sys::napi_value> {
   let object = b.object()?;
   b.set(object, "written", b.number(report.written as f64)?)?;
+  Ok(object)
+}
+
+/// `{ country, city, reloaded }` of `reloadGeoIp()` (all false and 0 when GeoIP is disabled).
+pub fn geoip_report(b: &Builder, state: Option<GeoIpState>) -> Result<sys::napi_value> {
+  let state = state.unwrap_or_default();
+  let object = b.object()?;
+  b.set(object, "country", b.boolean(state.country)?)?;
+  b.set(object, "city", b.boolean(state.city)?)?;
+  b.set(object, "reloaded", b.number(f64::from(state.reloaded))?)?;
   Ok(object)
 }
 
@@ -377,6 +388,21 @@ impl VideoViewerStats {
   pub fn process_viewer_stats(&self, env: Env) -> napi::Result<Raw> {
     let engine = self.engine.clone();
     spawn(&env, async move { engine.process().await }, process_report)
+  }
+
+  /// Reopens the GeoIP databases whose files appeared or changed since they were opened (the
+  /// engine also checks every `geoIpCheckInterval`); resolves with which are open now.
+  #[napi(
+    catch_unwind,
+    ts_return_type = "Promise<{ country: boolean; city: boolean; reloaded: number }>"
+  )]
+  pub fn reload_geo_ip(&self, env: Env) -> napi::Result<Raw> {
+    let engine = self.engine.clone();
+    spawn(
+      &env,
+      async move { Ok(engine.reload_geoip().await) },
+      geoip_report,
+    )
   }
 
   /// Health snapshot (synchronous, no I/O).

@@ -20,7 +20,7 @@ use crate::core::sections::ViewEvent;
 use crate::core::session::SessionKey;
 use crate::core::stats::{HeartbeatOutcome, ViewerStats};
 use crate::error::{Error, ErrorCode, Result};
-use crate::geoip::GeoIp;
+use crate::geoip::{GeoIp, GeoIpState};
 use crate::log::{Logger, Meta};
 use crate::store::viewer_stats::ViewerStatsStore;
 use crate::store::RedisConnection;
@@ -86,6 +86,9 @@ pub struct StatsConfig {
   /// Most viewers waiting for Redis: beyond it (Redis down for long), heartbeats of new viewers
   /// are dropped with a warning and counted, so memory stays bounded.
   pub max_pending_writes: usize,
+  /// How often the GeoIP database files are checked for a new version (PeerTube downloads
+  /// them after start).
+  pub geoip_check_interval_ms: u64,
 }
 
 /// One viewer of one video.
@@ -260,7 +263,7 @@ struct Claim {
 pub struct ViewerStatsEngine<H: StatsHost> {
   config: StatsConfig,
   connection: Arc<RedisConnection>,
-  geoip: Option<GeoIp>,
+  geoip: Option<Arc<GeoIp>>,
   host: Arc<H>,
   logger: Logger,
   state: Mutex<State>,
@@ -291,7 +294,7 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     ViewerStatsEngine {
       config,
       connection,
-      geoip,
+      geoip: geoip.map(Arc::new),
       host: Arc::new(host),
       logger,
       state: Mutex::new(State::default()),
@@ -1216,18 +1219,32 @@ impl<H: StatsHost> ViewerStatsEngine<H> {
     }
     let mut sync = tokio::time::interval(Duration::from_millis(self.config.sync_interval_ms));
     let mut process = tokio::time::interval(Duration::from_millis(self.config.lifetime_ms));
-    sync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    process.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // Both intervals tick immediately once; PeerTube's setInterval does not.
-    sync.tick().await;
-    process.tick().await;
+    let mut geoip =
+      tokio::time::interval(Duration::from_millis(self.config.geoip_check_interval_ms));
+    for timer in [&mut sync, &mut process, &mut geoip] {
+      timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+      // Every interval ticks immediately once; PeerTube's setInterval does not.
+      timer.tick().await;
+    }
     loop {
       tokio::select! {
         _ = stop.changed() => break,
         _ = sync.tick() => { let _ = self.sync().await; }
         _ = process.tick() => { let _ = self.process().await; }
+        _ = geoip.tick(), if self.geoip.is_some() => { self.reload_geoip().await; }
       }
     }
+  }
+
+  /// Reopens the GeoIP databases whose files appeared or changed (on a blocking thread: a
+  /// database is read whole). `None` when GeoIP is disabled.
+  pub async fn reload_geoip(&self) -> Option<GeoIpState> {
+    let geoip = self.geoip.clone()?;
+    // An error means the blocking task panicked or the runtime is shutting down: nothing was
+    // swapped.
+    tokio::task::spawn_blocking(move || geoip.reload_if_changed())
+      .await
+      .ok()
   }
 
   /// Stops the timers, waits for a running pass and writes everything pending to Redis.
