@@ -18,7 +18,7 @@ const REMOTE = { id: 32, uuid: crypto.randomUUID(), url: 'http://origin.test/vid
 const VIDEOS = { [LOCAL.id]: LOCAL, [REMOTE.id]: REMOTE }
 
 function standIns(binDir, webserverHost) {
-  const calls = { viewers: [], sections: [], watchActions: [], views: [], socket: [], increments: [], federated: [], hourly: [], transactions: 0, logs: [] }
+  const calls = { viewers: [], sections: [], watchActions: [], views: [], socket: [], increments: [], federated: [], hourly: [], transactions: 0, logs: [], geoIpDownloads: 0, testInstance: false }
   const video = (id) => (VIDEOS[id] ? { ...VIDEOS[id], isOwned: () => !VIDEOS[id].remote } : null)
   let nextId = 1
   const log = (level) => (message, meta) => calls.logs.push({ level, message, meta })
@@ -29,8 +29,28 @@ function standIns(binDir, webserverHost) {
       './native-host.js': path.join(adapter, 'native-host.ts'),
       './native-ports.js': path.join(adapter, 'native-ports.ts'),
       config: { get: (key) => (key === 'redis' ? redisSection() : undefined) },
-      '@peertube/peertube-models': {},
-      '@peertube/peertube-node-utils': { isUsingViewersFederationV2: () => true },
+      '@peertube/peertube-models': { HttpStatusCode: { BAD_REQUEST_400: 400 } },
+      '@peertube/peertube-node-utils': { isUsingViewersFederationV2: () => true, isTestOrDevInstance: () => calls.testInstance },
+      '@server/helpers/geo-ip.js': {
+        // PeerTube's helper: downloads every database that has a URL into STORAGE.BIN_DIR.
+        GeoIP: {
+          Instance: {
+            updateDatabases: async () => {
+              calls.geoIpDownloads += 1
+              fs.copyFileSync(path.join(fixtures, 'geo-country-test.mmdb'), path.join(binDir, 'dbip-country-lite-latest.mmdb'))
+              fs.copyFileSync(path.join(fixtures, 'geo-city-test.mmdb'), path.join(binDir, 'dbip-city-lite-latest.mmdb'))
+            },
+          },
+        },
+      },
+      '@server/lib/views/video-views-manager.js': path.join(adapter, 'video-views-manager.ts'),
+      '@server/lib/schedulers/abstract-scheduler.js': {
+        AbstractScheduler: class {
+          execute() {
+            return this.internalExecute()
+          }
+        },
+      },
       '@server/helpers/logger.js': { logger: { level: 'info', debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') } },
       '@server/initializers/config.js': {
         CONFIG: {
@@ -43,6 +63,7 @@ function standIns(binDir, webserverHost) {
         WEBSERVER: { URL: 'http://' + webserverHost, HOST: webserverHost },
         VIEW_LIFETIME: { VIEW: 3_600_000, VIEWER_COUNTER: 3_600_000, VIEWER_STATS: 300 },
         VIEWER_SYNC_REDIS: 100,
+        SCHEDULER_INTERVALS_MS: { VIDEO_VIEWS_BUFFER_UPDATE: 3_600_000 },
         MAX_LOCAL_VIEWER_WATCH_SECTIONS: 100,
       },
       '@server/lib/video.js': { getCachedVideoDuration: async (id) => ({ duration: VIDEOS[id].isLive ? undefined : VIDEOS[id].duration, isLive: VIDEOS[id].isLive }) },
@@ -51,6 +72,8 @@ function standIns(binDir, webserverHost) {
       },
       '@server/lib/activitypub/send/index.js': {
         sendCreateWatchAction: async (stats, t) => calls.watchActions.push({ url: stats.url, videoUrl: stats.Video.url, sections: stats.WatchSections.length, t }),
+      },
+      '@server/lib/activitypub/send/send-view.js': {
         sendView: async ({ byActor, video, viewersCount, viewerIdentifier }) => calls.views.push({ actor: byActor.url, videoUrl: video.url, viewersCount, viewerIdentifier }),
       },
       '@server/lib/activitypub/videos/index.js': { federateVideoIfNeeded: async (v, isNewVideo) => calls.federated.push({ id: v.id, views: v.views, isNewVideo }) },
@@ -155,4 +178,82 @@ test('the drop-in, called as PeerTube calls it, reaches PeerTube\'s models and s
   await manager.close()
   expect(calls.logs.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([])
   expect(calls.logs.filter((l) => l.level === 'debug')).toEqual([]) // level 'info' filters natively
+})
+
+describe('PeerTube 6.1 semantics the adapter keeps', () => {
+  let dir
+  let native
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peertube-bin-'))
+  })
+  afterEach(async () => {
+    if (native) await native.close()
+    native = null
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  function dropIns() {
+    const webserverHost = uniqueHost()
+    const { modules, calls } = standIns(dir, webserverHost)
+    const { VideoViewsManager } = loadTs(path.join(adapter, 'video-views-manager.ts'), modules)
+    return { VideoViewsManager, modules, calls, prefix: `redis-${webserverHost}-` }
+  }
+
+  test('sessionId and viewEvent as PeerTube 6.1 reads them; refused input is a 400; missing GeoIP files are downloaded and used', async () => {
+    const { VideoViewsManager, calls, prefix } = dropIns()
+    const redis = require('../helpers/env').inspector()
+    native = VideoViewsManager.Instance
+    native.init() // no GeoIP file in BIN_DIR yet: init() starts PeerTube's download
+    await waitFor(() => calls.geoIpDownloads === 1)
+    const immutable = { id: LOCAL.id, url: LOCAL.url, uuid: LOCAL.uuid, remote: false }
+    const view = (body) => native.processLocalView({ video: immutable, ip: '81.2.69.160', ...body })
+    const stored = async (sessionId) => JSON.parse((await redis.get(`${prefix}local-video-viewer-stats-${sessionId}-${LOCAL.id}`)) ?? 'null')
+
+    // The databases the download wrote are opened without a restart (the engine syncs every 100 ms).
+    await view({ currentTime: 1, sessionId: '8.8.8.8,127.0.0.1', viewEvent: 'seek' })
+    await waitFor(async () => (await stored('8.8.8.8,127.0.0.1'))?.country === 'GB', { timeout: 5000 })
+    expect(await stored('8.8.8.8,127.0.0.1')).toMatchObject({ country: 'GB', subdivisionName: 'England', watchSections: [{ start: 1, end: 1 }] })
+
+    // Any truthy sessionId is kept as text; anything but 'seek' is a plain heartbeat; '' is the IP.
+    await view({ currentTime: 1, sessionId: 42, viewEvent: 'seek' })
+    await view({ currentTime: 3, sessionId: 42, viewEvent: 'play' })
+    await view({ currentTime: 2, sessionId: '' })
+    const ipIdentity = crypto.createHash('sha256').update('[object Object]-81.2.69.160').digest('hex')
+    await waitFor(async () => (await stored('42'))?.watchTime === 2 && (await stored(ipIdentity)) !== null, { timeout: 5000 })
+    expect((await stored('42')).watchSections).toEqual([{ start: 1, end: 3 }])
+
+    const tooLong = await view({ currentTime: 1, sessionId: 'x'.repeat(257) }).catch((e) => e)
+    expect(tooLong).toMatchObject({ code: 'INVALID_ARGUMENT', status: 400, name: 'RangeError' })
+    const beyondDuration = await view({ currentTime: 6, sessionId: 's' }).catch((e) => e)
+    expect(beyondDuration).toMatchObject({ code: 'INVALID_ARGUMENT', status: 400 })
+    expect(await stored('s')).toBeNull()
+    await redis.quit()
+  })
+
+  test('the buffer scheduler and the videos-views-stats job drop-ins go through the engine', async () => {
+    const { VideoViewsManager, modules, calls } = dropIns()
+    native = VideoViewsManager.Instance
+    native.init()
+    const { VideoViewsBufferScheduler } = loadTs(path.join(adapter, 'video-views-buffer-scheduler.ts'), modules)
+    const { processVideosViewsStats } = loadTs(path.join(adapter, 'video-views-stats.ts'), modules)
+    const immutable = { id: LOCAL.id, url: LOCAL.url, uuid: LOCAL.uuid, remote: false }
+    for (const sessionId of ['a', 'b']) {
+      await native.processLocalView({ video: immutable, ip: null, currentTime: 0, sessionId, viewEvent: 'seek' })
+      expect(await native.processLocalView({ video: immutable, ip: null, currentTime: 3, sessionId })).toEqual({ successView: true, successViewer: false })
+    }
+    await VideoViewsBufferScheduler.Instance.execute()
+    expect(calls.increments).toEqual([{ id: LOCAL.id, views: 2 }])
+    expect(calls.federated).toEqual([{ id: LOCAL.id, views: LOCAL.views + 2, isNewVideo: false }])
+
+    // Production: the previous hour (nothing there); test instances: the current hour.
+    await processVideosViewsStats()
+    expect(calls.hourly).toEqual([])
+    calls.testInstance = true
+    await processVideosViewsStats()
+    expect(calls.hourly.map((r) => [r.videoId, r.views])).toEqual([[LOCAL.id, 2]])
+    const start = new Date()
+    start.setMinutes(0, 0, 0)
+    expect(calls.hourly[0].startDate.getTime()).toBe(start.getTime())
+    expect(calls.hourly[0].endDate.getTime()).toBe(start.getTime() + 3_599_999)
+  })
 })

@@ -1,5 +1,6 @@
 // The PeerTube adapter (integration/peertube) type-checks against this package's generated types
-// (index.d.ts, binding.d.ts) and the typed shim of PeerTube's modules; a wrong call does not.
+// (index.d.ts, binding.d.ts), PeerTube's published declarations (@peertube/peertube-types 6.0.4)
+// and shim-6.1/ for what 6.1 added; a wrong call does not.
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
@@ -34,7 +35,7 @@ test('the check is real: a call with wrong types fails against the same types', 
       '}',
       '',
     ].join('\n'))
-    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../tsconfig.json', include: ['*.ts', '../*.ts', '../shim/**/*.d.ts'] }))
+    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../tsconfig.json', include: ['*.ts', '../*.ts', '../shim-6.1/*.d.ts'] }))
     const { status, output } = typecheck(dir)
     expect(status).not.toBe(0)
     expect(output).toMatch(/wrong\.ts\(5,.*error TS2322/)

@@ -42,15 +42,15 @@ export interface PortTypes {
   /** A SQL transaction. */
   tx: unknown
   /** A video loaded in a transaction (`VideoModel.load`). */
-  video: { id: number; remote: boolean }
-  /** A stored localVideoViewer row. */
-  viewer: { id: number }
+  video: { id?: number; remote: boolean }
+  /** A stored localVideoViewer row (`id` is optional on Sequelize models). */
+  viewer: { id?: number }
   /** A stored watch section. */
   section: unknown
   /** A video loaded with everything federation needs (`VideoModel.loadFull`). */
   fullVideo: { views: number }
   /** A video with its immutable attributes (`VideoModel.loadImmutableAttributes`). */
-  immutableVideo: NativeVideo
+  immutableVideo: { id?: number; uuid: string; remote: boolean }
 }
 
 /** What the host needs from PeerTube. */
@@ -110,7 +110,11 @@ export function buildNativeHost<T extends PortTypes> (ports: ViewsPorts<T>): Nat
       if (video.remote) await ports.sendCreateWatchAction({ viewer: row, video, sections }, t)
     }),
 
-    loadVideo: id => ports.loadImmutableVideo(id),
+    // The engine keeps `{ id, uuid, remote }`, not the model.
+    loadVideo: async id => {
+      const video = await ports.loadImmutableVideo(id)
+      return video && { id, uuid: video.uuid, remote: video.remote }
+    },
 
     notifyClients: (video, totalViewers) => ports.notifyClients(video, totalViewers),
 

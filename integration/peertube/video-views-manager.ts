@@ -5,11 +5,13 @@
  * and senders (native-host.ts over native-ports.ts). See README.md in this folder.
  */
 import config from 'config'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { VideoViewsManager as NativeVideoViewsManager } from 'peertube-native-views'
-import type { RedisOptions, VideoViewsManagerOptions, ViewsLogger } from 'peertube-native-views'
-import { VideoViewEvent } from '@peertube/peertube-models'
+import type { GeoIpOptions, RedisOptions, VideoViewsManagerOptions, ViewsLogger } from 'peertube-native-views'
+import { HttpStatusCode, VideoViewEvent } from '@peertube/peertube-models'
 import { isUsingViewersFederationV2 } from '@peertube/peertube-node-utils'
+import { GeoIP } from '@server/helpers/geo-ip.js'
 import { logger } from '@server/helpers/logger.js'
 import { CONFIG } from '@server/initializers/config.js'
 import { MAX_LOCAL_VIEWER_WATCH_SECTIONS, VIEW_LIFETIME, VIEWER_SYNC_REDIS, WEBSERVER } from '@server/initializers/constants.js'
@@ -21,20 +23,26 @@ import { peertubePorts } from './native-ports.js'
 export type ViewerScope = 'local' | 'remote'
 export type VideoScope = 'local' | 'remote'
 
+/**
+ * The GeoIP files PeerTube's GeoIP helper downloads, or `null` when GeoIP is disabled. Like
+ * PeerTube's readers, a file already there is used even when its URL is now empty.
+ */
+function geoIpPaths (): GeoIpOptions | null {
+  if (!CONFIG.GEO_IP.ENABLED) return null
+
+  return {
+    countryDatabasePath: join(CONFIG.STORAGE.BIN_DIR, 'dbip-country-lite-latest.mmdb'),
+    cityDatabasePath: join(CONFIG.STORAGE.BIN_DIR, 'dbip-city-lite-latest.mmdb')
+  }
+}
+
 /** The native manager's options from PeerTube's configuration. */
 export function buildNativeOptions (host: NativeHost = buildNativeHost(peertubePorts)): VideoViewsManagerOptions {
   return {
     redis: config.get<RedisOptions>('redis'), // PeerTube's YAML section as it is
     webserverHost: WEBSERVER.HOST,
-    geoIp: CONFIG.GEO_IP.ENABLED
-      ? {
-        // The files PeerTube's GeoIP helper downloads (opened once, at init).
-        countryDatabasePath: join(CONFIG.STORAGE.BIN_DIR, 'dbip-country-lite-latest.mmdb'),
-        cityDatabasePath: CONFIG.GEO_IP.CITY.DATABASE_URL
-          ? join(CONFIG.STORAGE.BIN_DIR, 'dbip-city-lite-latest.mmdb')
-          : null
-      }
-      : null,
+    // Files that appear or change later (PeerTube's download, GeoIPUpdateScheduler) are picked up.
+    geoIp: geoIpPaths(),
     trustViewerSessionId: CONFIG.VIEWS.VIDEOS.TRUST_VIEWER_SESSION_ID === true,
     viewExpiration: CONFIG.VIEWS.VIDEOS.VIEW_EXPIRATION,
     countViewAfter: CONFIG.VIEWS.VIDEOS.COUNT_VIEW_AFTER,
@@ -60,6 +68,25 @@ function nativeLogger (): ViewsLogger {
   }
 }
 
+/**
+ * PeerTube 6.1 does not validate `sessionId`: it keeps any truthy value of the request body (as
+ * the text its template strings make of it) and identifies the viewer by IP otherwise.
+ */
+export function peertubeSessionId (sessionId: unknown): string | null {
+  if (!sessionId) return null
+
+  return typeof sessionId === 'string' ? sessionId : String(sessionId)
+}
+
+/** An error of the engine about its input becomes a 400 in PeerTube's error handler (`err.status`). */
+export function asClientError (err: unknown): unknown {
+  if (err instanceof Error && (err as Error & { code?: string }).code === 'INVALID_ARGUMENT') {
+    Object.assign(err, { status: HttpStatusCode.BAD_REQUEST_400 })
+  }
+
+  return err
+}
+
 export class VideoViewsManager {
 
   private static instance: VideoViewsManager
@@ -72,6 +99,7 @@ export class VideoViewsManager {
   /** Starts the engines and their timers (stats sync and processing, counters, buffer, hourly stats). */
   init (options: VideoViewsManagerOptions = buildNativeOptions()) {
     this.native = new NativeVideoViewsManager(options)
+    this.downloadGeoIpIfMissing(options.geoIp)
   }
 
   async processLocalView (options: {
@@ -81,18 +109,23 @@ export class VideoViewsManager {
     sessionId?: string
     viewEvent?: VideoViewEvent
   }): Promise<{ successView: boolean, successViewer: boolean }> {
-    const { video, currentTime, ip, sessionId, viewEvent } = options
+    const { video, currentTime, ip } = options
 
     // PeerTube's view rule reads the duration the same way (memoized 10 s).
     const { duration, isLive } = await getCachedVideoDuration(video.id)
 
-    return this.native.processLocalView({
-      video: { id: video.id, uuid: video.uuid, remote: video.remote, duration: duration ?? null, isLive },
-      currentTime,
-      ip,
-      sessionId: sessionId ?? null,
-      viewEvent: viewEvent ?? null
-    })
+    try {
+      return await this.native.processLocalView({
+        video: { id: video.id, uuid: video.uuid, remote: video.remote, duration: duration ?? null, isLive },
+        currentTime,
+        ip,
+        sessionId: peertubeSessionId(options.sessionId),
+        // Nor does it validate viewEvent: anything but 'seek' is a plain heartbeat.
+        viewEvent: options.viewEvent === 'seek' ? 'seek' : null
+      })
+    } catch (err) {
+      throw asClientError(err)
+    }
   }
 
   async processRemoteView (options: {
@@ -132,7 +165,7 @@ export class VideoViewsManager {
     await this.native.processViewerStats()
   }
 
-  /** Debug command `process-video-views-buffer` (was VideoViewsBufferScheduler). */
+  /** The views buffer scheduler and the debug command `process-video-views-buffer`. */
   async processViewsBuffer (): Promise<void> {
     await this.native.processViewsBuffer()
   }
@@ -145,6 +178,25 @@ export class VideoViewsManager {
   /** On SIGTERM/SIGINT, before Redis and the database close: writes what is pending to Redis. */
   async close (): Promise<void> {
     if (this.native) await this.native.close()
+  }
+
+  /**
+   * PeerTube 6.1 downloads a missing GeoIP database on its first lookup. The engine looks up
+   * natively, so that download starts here, and the engine opens the files once written.
+   */
+  private downloadGeoIpIfMissing (paths: GeoIpOptions | null | undefined) {
+    if (!paths) return
+
+    const missing = [
+      [ CONFIG.GEO_IP.COUNTRY.DATABASE_URL, paths.countryDatabasePath ],
+      [ CONFIG.GEO_IP.CITY.DATABASE_URL, paths.cityDatabasePath ]
+    ].some(([ url, path ]) => url && path && !existsSync(path))
+    if (!missing) return
+
+    // Downloads every database that has a URL (PeerTube's helper), then reopens them.
+    GeoIP.Instance.updateDatabases()
+      .then(() => this.native.reloadGeoIp())
+      .catch(err => logger.error('Cannot download GeoIP databases for the views engine.', { err }))
   }
 
   static get Instance () {
