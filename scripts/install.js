@@ -13,7 +13,10 @@ const root = path.join(__dirname, '..')
 if (fs.existsSync(path.join(root, 'Cargo.toml'))) {
   const napi = path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'napi.cmd' : 'napi')
   const build = spawnSync(napi, ['build', '--platform', '--js', 'binding.js', '--dts', 'binding.d.ts', '--release'], { cwd: root, stdio: 'inherit' })
-  process.exit(build.status ?? 1)
+  if (build.status !== 0) process.exit(build.status ?? 1)
+  // The PeerTube adapter compiled to JavaScript, for the installer (peertube/<line>/).
+  require('./build-adapter').buildAdapters()
+  process.exit(0)
 }
 
 if (!bundledBinary(root)) {

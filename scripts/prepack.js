@@ -16,3 +16,7 @@ if (!fs.existsSync(built)) {
 const dir = path.join(root, 'npm', target)
 fs.mkdirSync(dir, { recursive: true })
 fs.copyFileSync(built, path.join(dir, name))
+
+// The PeerTube adapter compiled to JavaScript (peertube/<line>/...), which the installer puts
+// into a built PeerTube: the package carries it, so admins need no TypeScript.
+require('./build-adapter').buildAdapters()
