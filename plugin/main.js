@@ -3,16 +3,21 @@
 // VideoViewsManager under the Redis prefix `redis-plugin-native-views-{host}-`, fed by
 // `action:api.video.viewed` and by player heartbeats posted to its router, and stores expired
 // viewers and counted views in its own storage.
+// Takeover mode (setting `takeover`): the engine also replaces PeerTube's own views subsystem in
+// the running process, on PeerTube's Redis data, until the setting is turned off or the plugin
+// is unregistered (lib/takeover.js).
 'use strict'
 
-const { loadNative } = require('./lib/native')
-const { SETTINGS } = require('./lib/settings')
+const { loadNative, nativePackageRoot } = require('./lib/native')
+const { SETTINGS, readSettings, takeoverWanted } = require('./lib/settings')
 const { createStatsStore } = require('./lib/stats-store')
 const { createEngineHolder } = require('./lib/engine')
 const { registerRoutes } = require('./lib/routes')
 const { viewedHookHandler } = require('./lib/view-hook')
+const { createTakeoverHolder } = require('./lib/takeover-holder')
 
 let holder = null
+let takeover = null
 
 function webserverHostOf(peertubeHelpers) {
   const url = peertubeHelpers.config && peertubeHelpers.config.getWebserverUrl && peertubeHelpers.config.getWebserverUrl()
@@ -34,19 +39,27 @@ async function register({ registerHook, registerSetting, settingsManager, storag
   })
   await holder.start()
 
-  const deps = { holder, store, counters, peertubeHelpers }
+  takeover = createTakeoverHolder({ packageRoot: nativePackageRoot(), peertubeHelpers })
+  await takeover.apply(takeoverWanted(await readSettings(settingsManager)))
+
+  const deps = { holder, store, counters, peertubeHelpers, takeover }
   registerHook({ target: 'action:api.video.viewed', handler: viewedHookHandler(deps) })
   registerRoutes(getRouter(), deps)
 
   if (typeof settingsManager.onSettingsChange === 'function') {
-    const current = holder
-    settingsManager.onSettingsChange(() => {
-      if (current.state !== 'closed') return current.restart()
+    const [current, currentTakeover] = [holder, takeover]
+    settingsManager.onSettingsChange(async (settings) => {
+      if (current.state === 'closed') return
+      await currentTakeover.apply(takeoverWanted(settings || (await readSettings(settingsManager))))
+      return current.restart()
     })
   }
 }
 
 async function unregister() {
+  // PeerTube's own views first: the takeover engine writes what it holds, PeerTube goes on from it.
+  if (takeover) await takeover.close()
+  takeover = null
   if (!holder) return
   await holder.close()
   holder = null

@@ -101,7 +101,7 @@ describe('register / unregister', () => {
     const bad = await beat({ videoId: LIVE.uuid, currentTime: -1, sessionId: 'player-3' })
     expect(bad).toMatchObject({ status: 400, body: { code: 'INVALID_ARGUMENT' } })
     expect(bad.body.error).toMatch(/currentTime/)
-    expect((await beat({ videoId: LIVE.uuid, currentTime: 1, sessionId: 'bad id!' })).body).toMatchObject({ code: 'INVALID_ARGUMENT' })
+    expect((await beat({ videoId: LIVE.uuid, currentTime: 1, sessionId: 'x'.repeat(257) })).body).toMatchObject({ code: 'INVALID_ARGUMENT' })
     expect(await beat({ videoId: VOD.uuid, currentTime: 31, sessionId: 'player-2' })).toMatchObject({ status: 400, body: { code: 'INVALID_ARGUMENT' } })
     expect(await beat({ currentTime: 1 })).toMatchObject({ status: 400, body: { code: 'INVALID_ARGUMENT' } })
     expect(await beat({ videoId: 'cccccccc-0000-4000-8000-000000000099', currentTime: 1 })).toMatchObject({ status: 404, body: { code: 'VIDEO_NOT_FOUND' } })

@@ -6,13 +6,18 @@
 
 const path = require('node:path')
 
-function loadNative() {
+/** The package's directory: its engine, installer table and compiled adapter live there. */
+function nativePackageRoot() {
   try {
-    return require('peertube-native-views')
+    return path.dirname(require.resolve('peertube-native-views/package.json'))
   } catch (err) {
-    if (err.code !== 'MODULE_NOT_FOUND' || !String(err.message).includes("'peertube-native-views'")) throw err
-    return require(path.join(__dirname, '..', '..'))
+    if (err.code !== 'MODULE_NOT_FOUND') throw err
+    return path.join(__dirname, '..', '..')
   }
 }
 
-module.exports = { loadNative }
+function loadNative() {
+  return require(nativePackageRoot())
+}
+
+module.exports = { loadNative, nativePackageRoot }

@@ -1,7 +1,7 @@
 // The plugin's HTTP routes, under /plugins/native-views/router/:
 //   POST /heartbeat  { videoId (id, uuid or short uuid), currentTime, sessionId?, viewEvent? }
 //                    -> 204, or { code, error } with 400/404/503/500
-//   GET  /health     -> 200 { status: 'running', ... } or 503 { status: 'closed' | 'error' | ... }
+//   GET  /health     -> 200 { status: 'running', ..., takeover: { state } } or 503 { status: 'closed' | 'error' | ... }
 // Handlers never throw or reject: Express 4 would not catch an async failure.
 'use strict'
 
@@ -54,7 +54,7 @@ function heartbeatHandler({ holder, peertubeHelpers, counters }) {
   }
 }
 
-function healthHandler({ holder, store, counters }) {
+function healthHandler({ holder, store, counters, takeover }) {
   return (req, res) => {
     try {
       const manager = holder.manager
@@ -64,6 +64,11 @@ function healthHandler({ holder, store, counters }) {
         plugin: { ...counters, ...store.totals },
       }
       if (holder.error) body.error = holder.error
+      if (takeover) {
+        const engine = takeover.engine()
+        body.takeover = { state: takeover.state, ...(takeover.error ? { error: takeover.error } : {}) }
+        if (engine && takeover.state === 'on') body.takeover.viewers = engine.getTotalViewers({ viewerScope: 'local', videoScope: 'local' })
+      }
       if (manager && holder.state === 'running') {
         body.engine = manager.getInternalStats()
         body.viewers = {

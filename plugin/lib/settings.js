@@ -14,6 +14,8 @@ const SETTINGS = [
   { name: 'viewer-stats-lifetime', label: 'Viewer stats lifetime (inactivity before a viewer is stored)', type: 'input', default: '1 hour', private: true },
   { name: 'viewer-counter-lifetime', label: 'Viewer counter lifetime (how long a viewer counts after its last heartbeat)', type: 'input', default: '2 minutes', private: true },
   { name: 'sync-redis-interval', label: 'Redis write-behind interval', type: 'input', default: '30 seconds', private: true },
+  { name: 'takeover', label: "Takeover: run PeerTube's own views and viewers in the native engine", type: 'input-checkbox', default: false, private: true,
+    descriptionHTML: "Replaces PeerTube's views subsystem in the running server (view counting, viewers, viewer stats, the views buffer and hourly jobs) with the native engine, on PeerTube's own Redis data. Turning it off, or uninstalling the plugin, gives PeerTube its own code back on the same data. The analytics above keep running either way." },
 ]
 
 const NAMES = SETTINGS.map((s) => s.name)
@@ -78,4 +80,10 @@ function keyPrefixHost(webserverHost) {
   return `plugin-native-views-${webserverHost}`
 }
 
-module.exports = { SETTINGS, NAMES, readSettings, toManagerOptions, keyPrefixHost }
+/** The `takeover` checkbox (PeerTube stores checkboxes as booleans, older versions as strings). */
+function takeoverWanted(values) {
+  const v = values.takeover
+  return v === true || v === 'true'
+}
+
+module.exports = { SETTINGS, NAMES, readSettings, toManagerOptions, keyPrefixHost, takeoverWanted }
