@@ -11,8 +11,8 @@ const { bundledBinary } = require('./platform')
 const root = path.join(__dirname, '..')
 
 if (fs.existsSync(path.join(root, 'Cargo.toml'))) {
-  const napi = path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'napi.cmd' : 'napi')
-  const build = spawnSync(napi, ['build', '--platform', '--js', 'binding.js', '--dts', 'binding.d.ts', '--release'], { cwd: root, stdio: 'inherit' })
+  // `npm run build` (package.json holds the napi CLI's arguments once).
+  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' })
   if (build.status !== 0) process.exit(build.status ?? 1)
   // The PeerTube adapter compiled to JavaScript, for the installer (peertube/<line>/).
   require('./build-adapter').buildAdapters()

@@ -21,7 +21,7 @@ if (!binary) {
 }
 
 // 2. Rust unit tests.
-const cargo = run('cargo', ['test', '--lib', '--color', 'never'], { stdio: ['ignore', 'pipe', 'inherit'] })
+const cargo = run('cargo', ['test', '--workspace', '--color', 'never'], { stdio: ['ignore', 'pipe', 'inherit'] })
 process.stdout.write(cargo.stdout || '')
 for (const m of (cargo.stdout || '').matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) {
   passed += Number(m[1])

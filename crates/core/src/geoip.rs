@@ -8,8 +8,8 @@
 //! file whose size, modification time or inode changed, and keeps the previous database when
 //! the new file cannot be opened (a download still being written), retrying at the next check.
 
-use crate::core::stats::{GeoLocation, Location};
 use crate::log::{Logger, Meta};
+use crate::rules::stats::{GeoLocation, Location};
 use maxminddb::Reader;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
@@ -231,7 +231,7 @@ impl GeoIp {
       Ok(addr) => addr,
       Err(_) => {
         self.logger.warn("Cannot parse IP for GeoIP lookup.", || {
-          Meta::field("ip", crate::core::validate::truncate(ip, 64))
+          Meta::field("ip", crate::rules::validate::truncate(ip, 64))
         });
         return GeoLocation::default();
       }
@@ -286,7 +286,7 @@ mod tests {
   use super::*;
 
   fn fixtures() -> GeoIp {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/__test__/fixtures/");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../__test__/fixtures/");
     GeoIp::open(
       &GeoIpConfig {
         country_database_path: Some(format!("{dir}geo-country-test.mmdb")),
@@ -336,7 +336,7 @@ mod tests {
 
   #[test]
   fn missing_and_corrupt_databases_give_nulls() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/__test__/fixtures/");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../__test__/fixtures/");
     let geo = GeoIp::open(
       &GeoIpConfig {
         country_database_path: Some(format!("{dir}does-not-exist.mmdb")),
@@ -349,7 +349,7 @@ mod tests {
 
   #[test]
   fn databases_that_appear_or_change_later_are_picked_up() {
-    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/__test__/fixtures/");
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../../__test__/fixtures/");
     let dir = std::env::temp_dir().join(format!("geoip-reload-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let country = dir.join("country.mmdb");

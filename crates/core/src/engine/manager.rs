@@ -5,9 +5,9 @@ use super::host::StatsHost;
 use super::viewer_counters::{CountersHost, ViewerCountersEngine};
 use super::viewer_stats::{Heartbeat, ViewerId, ViewerStatsEngine};
 use super::views::{VideoForView, ViewsEngine, ViewsHost};
-use crate::core::identity::viewer_identity;
-use crate::core::sections::ViewEvent;
 use crate::error::{Error, Result};
+use crate::rules::identity::viewer_identity;
+use crate::rules::sections::ViewEvent;
 use std::sync::Arc;
 
 /// One request of `POST /api/v1/videos/:id/views`, validated field by field.

@@ -1,8 +1,8 @@
 //! One transaction's viewers on their way to Redis: the members and JSON values it sends
 //! (packed, see [`PackedViewers`]) beside the ids its outcome is reported for.
 
-use super::viewer_stats::ViewerId;
-use crate::core::stats::ViewerStats;
+use crate::rules::stats::ViewerStats;
+use crate::rules::types::ViewerId;
 use crate::store::packed::PackedViewers;
 
 /// What one transaction sends, and whose it is.
@@ -40,7 +40,7 @@ impl OutgoingChunk {
 #[cfg(test)]
 mod tests {
   use super::*;
-  use crate::core::session::SessionKey;
+  use crate::rules::session::SessionKey;
 
   fn id(n: u64) -> ViewerId {
     ViewerId {

@@ -6,10 +6,10 @@
 //! a join never waits for a callback.
 
 use super::clock::now_ms;
-use crate::core::counters::{Counters, Scope, VideoInfo, ViewerView};
-use crate::core::session::SessionKey;
 use crate::error::{Error, ErrorCode, Result};
 use crate::log::{Logger, Meta};
+use crate::rules::counters::{Counters, Scope, VideoInfo, ViewerView};
+use crate::rules::session::SessionKey;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -111,7 +111,7 @@ impl<H: CountersHost> ViewerCountersEngine<H> {
     }
   }
 
-  fn after_add(&self, video: &VideoInfo, outcome: crate::core::counters::AddOutcome) -> bool {
+  fn after_add(&self, video: &VideoInfo, outcome: crate::rules::counters::AddOutcome) -> bool {
     if let Some(total) = outcome.notify_total {
       self.host.notify_clients(video, total);
     }

@@ -7,12 +7,12 @@
 //! the in-memory dedup set) and its increments are kept in memory until Redis is back.
 
 use super::clock::now_ms;
-use crate::core::counters::{VideoInfo, ViewerView};
-use crate::core::expiring_set::ExpiringSet;
-use crate::core::local_time::{local_hour, local_hour_bounds};
-use crate::core::views::{has_enough_watch_time, view_key};
 use crate::error::{Error, ErrorCode, Result};
 use crate::log::{Logger, Meta};
+use crate::rules::counters::{VideoInfo, ViewerView};
+use crate::rules::expiring_set::ExpiringSet;
+use crate::rules::local_time::{local_hour, local_hour_bounds};
+use crate::rules::views::{has_enough_watch_time, view_key};
 use crate::store::views::{Counter, ViewsStore};
 use crate::store::RedisConnection;
 use std::collections::HashMap;

@@ -6,56 +6,9 @@
 
 use super::fxhash::FxBuild;
 use super::session::SessionKey;
+pub use super::types::{Scope, VideoInfo};
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// Where a viewer or a video comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Scope {
-  /// This instance.
-  Local,
-  /// Another instance.
-  Remote,
-}
-
-impl Scope {
-  fn index(self) -> usize {
-    match self {
-      Scope::Local => 0,
-      Scope::Remote => 1,
-    }
-  }
-
-  /// `'local'` / `'remote'`.
-  pub fn as_str(self) -> &'static str {
-    match self {
-      Scope::Local => "local",
-      Scope::Remote => "remote",
-    }
-  }
-}
-
-/// The video as the counters know it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VideoInfo {
-  /// Local database id.
-  pub id: u64,
-  /// Video uuid.
-  pub uuid: Arc<str>,
-  /// Whether another instance owns the video.
-  pub remote: bool,
-}
-
-impl VideoInfo {
-  /// `'local'` or `'remote'`.
-  pub fn scope(&self) -> Scope {
-    if self.remote {
-      Scope::Remote
-    } else {
-      Scope::Local
-    }
-  }
-}
 
 /// A View activity the host must send (ActivityPub).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,5 +11,6 @@ pub mod sections;
 pub mod session;
 pub mod stats;
 pub mod time;
+pub mod types;
 pub mod validate;
 pub mod views;

@@ -3,7 +3,9 @@
 
 pub mod config;
 pub mod connection;
+pub mod memory;
 pub mod packed;
+pub mod stats_store;
 pub mod viewer_stats;
 pub mod views;
 

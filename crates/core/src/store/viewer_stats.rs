@@ -1,11 +1,13 @@
-//! Redis commands of the viewer stats (spec 1.5, 1.6 and 4), atomic where PeerTube is not (Q5).
+//! Redis commands of the viewer stats (B26, B27, B32), atomic where PeerTube is not (Q5).
 
 use super::connection::RedisConnection;
 use super::packed::{Concat, PackedViewers};
-use crate::core::keys::{CLAIM_KEY_PREFIX, VIEWER_STATS_SET};
+use super::stats_store::StatsStore;
 use crate::error::{Error, ErrorCode, Result};
+use crate::rules::keys::{CLAIM_KEY_PREFIX, VIEWER_STATS_SET};
 use once_cell::sync::Lazy;
 use redis::{AsyncCommands, Cmd, Script};
+use std::sync::Arc;
 
 /// Deletes the set members whose value key no longer exists (Q6), atomically per member.
 const REMOVE_ORPHANS: &str = r"
@@ -43,21 +45,21 @@ fn claim_arg<'a>(prefix: &'a str, member: &'a str) -> Concat<'a, 3> {
   Concat([prefix, CLAIM_KEY_PREFIX, member])
 }
 
-/// Viewer stats commands with PeerTube's prefix.
-pub struct ViewerStatsStore<'a> {
-  conn: &'a RedisConnection,
-  prefix: &'a str,
+/// Viewer stats in Redis, with PeerTube's prefix.
+pub struct RedisStatsStore {
+  conn: Arc<RedisConnection>,
+  prefix: String,
 }
 
-impl<'a> ViewerStatsStore<'a> {
-  /// Commands on `conn` with keys prefixed by `prefix`.
-  pub fn new(conn: &'a RedisConnection, prefix: &'a str) -> Self {
-    ViewerStatsStore { conn, prefix }
+impl RedisStatsStore {
+  /// Commands on `conn` with keys prefixed by `prefix` (`redis-{webserverHost}-`).
+  pub fn new(conn: Arc<RedisConnection>, prefix: String) -> Self {
+    RedisStatsStore { conn, prefix }
   }
 
   fn key(&self, member: &str) -> String {
     let mut key = String::with_capacity(self.prefix.len() + member.len());
-    key.push_str(self.prefix);
+    key.push_str(&self.prefix);
     key.push_str(member);
     key
   }
@@ -83,13 +85,19 @@ impl<'a> ViewerStatsStore<'a> {
     );
     cmd.arg(name);
     for (member, json) in viewers.iter() {
-      cmd.arg(key_arg(self.prefix, member)).arg(json);
+      cmd.arg(key_arg(&self.prefix, member)).arg(json);
     }
     cmd
   }
+}
+
+impl StatsStore for RedisStatsStore {
+  fn generation(&self) -> u64 {
+    self.conn.connections()
+  }
 
   /// `GET` of one viewer (`member` is the un-prefixed viewer key).
-  pub async fn get(&self, member: &str) -> Result<Option<String>> {
+  async fn get(&self, member: &str) -> Result<Option<String>> {
     let key = self.key(member);
     self
       .conn
@@ -100,7 +108,7 @@ impl<'a> ViewerStatsStore<'a> {
   }
 
   /// `MGET` of many viewers, in order.
-  pub async fn get_many(&self, members: &[&str]) -> Result<Vec<Option<String>>> {
+  async fn get_many(&self, members: &[&str]) -> Result<Vec<Option<String>>> {
     if members.is_empty() {
       return Ok(Vec::new());
     }
@@ -114,7 +122,7 @@ impl<'a> ViewerStatsStore<'a> {
   }
 
   /// `SMEMBERS` of the viewer set.
-  pub async fn members(&self) -> Result<Vec<String>> {
+  async fn members(&self) -> Result<Vec<String>> {
     let key = self.key(VIEWER_STATS_SET);
     self
       .conn
@@ -125,7 +133,7 @@ impl<'a> ViewerStatsStore<'a> {
   }
 
   /// Writes viewers atomically: one `MULTI { SADD set members..., MSET key json ... }`.
-  pub async fn write(&self, viewers: &PackedViewers) -> Result<()> {
+  async fn write(&self, viewers: &PackedViewers) -> Result<()> {
     if viewers.is_empty() {
       return Ok(());
     }
@@ -145,7 +153,7 @@ impl<'a> ViewerStatsStore<'a> {
   /// (not written: the caller merges them). Common case, one command for all values:
   /// `MULTI { SADD set members..., MSETNX key json ... }`; only if some key exists (MSETNX
   /// writes nothing then) each value is written with `SET NX` to find which.
-  pub async fn write_new(&self, viewers: &PackedViewers) -> Result<Vec<usize>> {
+  async fn write_new(&self, viewers: &PackedViewers) -> Result<Vec<usize>> {
     if viewers.is_empty() {
       return Ok(Vec::new());
     }
@@ -167,7 +175,7 @@ impl<'a> ViewerStatsStore<'a> {
     for (member, json) in viewers.iter() {
       pipe
         .cmd("SET")
-        .arg(key_arg(self.prefix, member))
+        .arg(key_arg(&self.prefix, member))
         .arg(json)
         .arg("NX");
     }
@@ -192,7 +200,7 @@ impl<'a> ViewerStatsStore<'a> {
   /// Returns, per member in order, whether the claim was taken and the value read atomically
   /// with it. A holder deletes the value and its claim in one transaction, so a claim taken
   /// after that finds no value; the caller gives back the claims it does not keep.
-  pub async fn claim_read(
+  async fn claim_read(
     &self,
     members: &[&str],
     token: &str,
@@ -207,7 +215,7 @@ impl<'a> ViewerStatsStore<'a> {
     for member in members {
       pipe
         .cmd("SET")
-        .arg(claim_arg(self.prefix, member))
+        .arg(claim_arg(&self.prefix, member))
         .arg(token)
         .arg("NX")
         .arg("PX")
@@ -217,7 +225,7 @@ impl<'a> ViewerStatsStore<'a> {
     let mut mget = Cmd::with_capacity(1 + members.len(), 4 + key_bytes);
     mget.arg("MGET");
     for member in members {
-      mget.arg(key_arg(self.prefix, member));
+      mget.arg(key_arg(&self.prefix, member));
     }
     pipe.add_command(mget);
     let mut replies: Vec<redis::Value> = self
@@ -250,14 +258,14 @@ impl<'a> ViewerStatsStore<'a> {
   }
 
   /// Gives back the claims held under `token` on these members.
-  pub async fn release(&self, members: &[&str], token: &str) -> Result<()> {
+  async fn release(&self, members: &[&str], token: &str) -> Result<()> {
     if members.is_empty() {
       return Ok(());
     }
     let mut invocation = RELEASE.prepare_invoke();
     invocation.arg(token);
     for member in members {
-      invocation.key(claim_arg(self.prefix, member));
+      invocation.key(claim_arg(&self.prefix, member));
     }
     self
       .conn
@@ -270,7 +278,7 @@ impl<'a> ViewerStatsStore<'a> {
 
   /// Deletes viewers and their claims atomically: one
   /// `MULTI { SREM set members..., DEL keys... claim keys... }`.
-  pub async fn delete(&self, members: &[&str]) -> Result<()> {
+  async fn delete(&self, members: &[&str]) -> Result<()> {
     if members.is_empty() {
       return Ok(());
     }
@@ -284,8 +292,8 @@ impl<'a> ViewerStatsStore<'a> {
     let del = pipe.cmd("DEL");
     for member in members {
       del
-        .arg(key_arg(self.prefix, member))
-        .arg(claim_arg(self.prefix, member));
+        .arg(key_arg(&self.prefix, member))
+        .arg(claim_arg(&self.prefix, member));
     }
     del.ignore();
     self
@@ -297,7 +305,7 @@ impl<'a> ViewerStatsStore<'a> {
   }
 
   /// Removes set members whose value is missing; returns how many were removed.
-  pub async fn remove_orphans(&self, members: &[&str]) -> Result<u64> {
+  async fn remove_orphans(&self, members: &[&str]) -> Result<u64> {
     if members.is_empty() {
       return Ok(0);
     }

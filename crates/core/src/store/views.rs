@@ -2,10 +2,10 @@
 //! view is one script (dedup key + increments), a drain is one script per batch.
 
 use super::connection::RedisConnection;
-use crate::core::views::{
+use crate::error::Result;
+use crate::rules::views::{
   hourly_views_key, hourly_views_set, local_views_buffer_key, view_key, LOCAL_VIEWS_BUFFER_SET,
 };
-use crate::error::Result;
 use redis::Script;
 
 /// `SET views-… 1 PX ttl NX`, and only if it was set: the hourly and (owned videos) buffer

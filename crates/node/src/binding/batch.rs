@@ -6,12 +6,12 @@
 
 use super::callbacks::{HostReturn, Raw};
 use super::js::Builder;
-use crate::error::{Error, ErrorCode, Result};
 use napi::bindgen_prelude::{FnArgs, FromNapiValue, Function, Unknown};
 use napi::sys;
 use napi::threadsafe_function::{ThreadsafeCallContext, ThreadsafeFunction};
 use std::ptr;
 use std::sync::Arc;
+use views_core::error::{Error, ErrorCode, Result};
 
 /// `(fn, timeoutMs, name, limit) => (itemsJson) => Promise<Array<true | error>>`: calls `fn` once
 /// per item with at most `limit` calls in flight, starting the next call as soon as one settles

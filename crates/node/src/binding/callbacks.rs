@@ -3,7 +3,6 @@
 //! with the original JS error as `cause`.
 
 use super::js::Builder;
-use crate::error::{Error, ErrorCode, Result};
 use napi::bindgen_prelude::{
   FnArgs, FromNapiValue, Function, JsValuesTupleIntoVec, Promise, ToNapiValue,
 };
@@ -12,6 +11,7 @@ use napi::threadsafe_function::{
   ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
 };
 use std::sync::Arc;
+use views_core::error::{Error, ErrorCode, Result};
 
 /// A raw JS value built inside a threadsafe-function callback.
 pub struct Raw(pub sys::napi_value);
@@ -130,7 +130,7 @@ pub fn pair_fn<T: 'static>(
   weak_fn(env, func, move |env, value| {
     let (a, b) = build(env, value).or_else(|_| {
       let undefined = Builder::new(env).undefined()?;
-      Ok::<_, crate::error::Error>((undefined, undefined))
+      Ok::<_, views_core::error::Error>((undefined, undefined))
     })?;
     Ok(FnArgs {
       data: (Raw(a), Raw(b)),

@@ -16,6 +16,6 @@ pub struct NativeMemory {
 #[napi(catch_unwind)]
 pub fn get_native_memory() -> NativeMemory {
   NativeMemory {
-    heap_in_use: crate::engine::memory::native_heap_in_use().map(|b| b as f64),
+    heap_in_use: views_core::engine::memory::native_heap_in_use().map(|b| b as f64),
   }
 }

@@ -12,13 +12,13 @@
 use super::callbacks::Raw;
 use super::errors::{to_js_error, to_napi};
 use super::js::Js;
-use crate::error::{Error, ErrorCode};
 use napi::bindgen_prelude::Env;
 use napi::sys;
 use std::ffi::{c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::sync::Arc;
+use views_core::error::{Error, ErrorCode};
 
 /// What a bound entry runs on each call, with exactly `N` arguments (missing ones are
 /// `undefined`, extra ones are ignored).
@@ -47,7 +47,7 @@ fn create<T: Send + Sync + 'static, const N: usize>(
   name: &CStr,
   state: Arc<T>,
   call: EntryFn<T, N>,
-) -> crate::error::Result<sys::napi_value> {
+) -> views_core::error::Result<sys::napi_value> {
   let data = Box::into_raw(Box::new(Bound { state, call })).cast::<c_void>();
   let mut function = ptr::null_mut();
   // SAFETY: live env; `name` is NUL-terminated; `data` stays valid until the finalizer below

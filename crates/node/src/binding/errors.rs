@@ -2,10 +2,10 @@
 //! `Error` otherwise, always with `code` and, when known, the original error as `cause`.
 
 use super::js::Builder;
-use crate::error::{ArgumentErrorKind, Error, ErrorCode};
 use napi::bindgen_prelude::{JsError, Unknown};
 use napi::sys;
 use std::ptr;
+use views_core::error::{ArgumentErrorKind, Error, ErrorCode};
 
 /// The JS error object for `err` (falls back to a plain `Error` if napi misbehaves).
 pub fn to_js_error(env: sys::napi_env, err: &Error) -> sys::napi_value {

@@ -5,10 +5,10 @@
 //! pending exception behind. All functions take the `napi_env` of the current callback; values
 //! are only used during that callback.
 
-use crate::error::{Error, Result};
 use napi::sys;
 use std::ffi::{CStr, CString};
 use std::ptr;
+use views_core::error::{Error, Result};
 
 /// A JS value of the current callback.
 #[derive(Clone, Copy)]
@@ -100,7 +100,7 @@ fn internal(status: sys::napi_status, what: &str) -> Result<()> {
     Ok(())
   } else {
     Err(Error::new(
-      crate::error::ErrorCode::Internal,
+      views_core::error::ErrorCode::Internal,
       format!("napi call failed while {what} (status {status})"),
     ))
   }
@@ -323,7 +323,7 @@ impl Js {
       Kind::Number => self.number(field)?,
       Kind::String => {
         let text = self.string(field, 64)?;
-        return crate::core::time::parse_iso8601_ms(&text).ok_or_else(|| {
+        return views_core::rules::time::parse_iso8601_ms(&text).ok_or_else(|| {
           Error::invalid_range(field, format!("must be an ISO 8601 date (got '{text}')"))
         });
       }
@@ -354,7 +354,7 @@ impl Js {
         ))
       }
     };
-    if ms.is_finite() && (0.0..=crate::core::validate::MAX_SAFE_INTEGER).contains(&ms) {
+    if ms.is_finite() && (0.0..=views_core::rules::validate::MAX_SAFE_INTEGER).contains(&ms) {
       Ok(ms as u64)
     } else {
       Err(Error::invalid_range(
@@ -491,8 +491,9 @@ impl Builder {
 
   /// `target[name] = value`.
   pub fn set(&self, target: sys::napi_value, name: &str, value: sys::napi_value) -> Result<()> {
-    let key = CString::new(name)
-      .map_err(|_| crate::error::Error::new(crate::error::ErrorCode::Internal, "bad key"))?;
+    let key = CString::new(name).map_err(|_| {
+      views_core::error::Error::new(views_core::error::ErrorCode::Internal, "bad key")
+    })?;
     // SAFETY: live env, target is an object we created.
     internal(
       unsafe { sys::napi_set_named_property(self.env, target, key.as_ptr(), value) },

@@ -5,10 +5,10 @@
 use super::callbacks::{fire, pair_fn, PairFn};
 use super::errors::js_cause;
 use super::js::{Builder, Js, Kind};
-use crate::error::{Error, Result};
-use crate::log::{Level, LogSink, Logger, Meta};
 use napi::sys;
 use std::sync::Arc;
+use views_core::error::{Error, Result};
+use views_core::log::{Level, LogSink, Logger, Meta};
 
 struct Record {
   message: String,
@@ -93,7 +93,8 @@ fn build_log_args(
     b.set(meta, name, json_to_js(&b, value)?)?;
   }
   if let Some(cause) = &record.meta.err {
-    let carrier = Error::new(crate::error::ErrorCode::CallbackFailed, "").with_cause(cause.clone());
+    let carrier =
+      Error::new(views_core::error::ErrorCode::CallbackFailed, "").with_cause(cause.clone());
     if let Some(err) = js_cause(env, &carrier) {
       b.set(meta, "err", err)?;
     }

@@ -14,14 +14,14 @@ use super::viewer_counters::{
 };
 use super::viewer_stats::{build_stats_engine, process_report, JsStatsHost};
 use super::views::{buffer_drain, build_views_engine, hourly_drain, remote_view, JsViewsHost};
-use crate::core::identity::PEERTUBE_SALT;
-use crate::engine::manager::{FastPath, LocalViewRequest, Manager, ViewOutcome};
-use crate::error::{Error, Result};
 use napi::bindgen_prelude::{Env, Unknown};
 use napi::sys;
 use napi::JsValue;
 use napi_derive::napi;
 use std::sync::Arc;
+use views_core::engine::manager::{FastPath, LocalViewRequest, Manager, ViewOutcome};
+use views_core::error::{Error, Result};
+use views_core::rules::identity::PEERTUBE_SALT;
 
 type Engines = Manager<JsStatsHost, JsCountersHost, JsViewsHost>;
 
@@ -109,12 +109,12 @@ fn local_view_args(
   let info = input::video_info_values(video_id, video_uuid, video_remote, uuids)?;
   let (duration, is_live) = input::duration_and_live(video_duration, video_is_live)?;
   Ok(LocalViewRequest {
-    video: crate::engine::views::VideoForView {
+    video: views_core::engine::views::VideoForView {
       info,
       duration,
       is_live,
     },
-    current_time: crate::core::validate::current_time(
+    current_time: views_core::rules::validate::current_time(
       "currentTime",
       current_time.number("currentTime")?,
     )?,
@@ -361,12 +361,12 @@ impl VideoViewsManager {
     session_id: Unknown,
   ) -> napi::Result<Raw> {
     let viewer = (|| -> Result<_> {
-      let video_id = crate::core::validate::database_id(
+      let video_id = views_core::rules::validate::database_id(
         "videoId",
         Js::new(env.raw(), video_id.raw()).number("videoId")?,
       )?;
       let session_id = input::session_id_value(Js::new(env.raw(), session_id.raw()))?;
-      Ok(crate::engine::viewer_stats::ViewerId {
+      Ok(views_core::engine::viewer_stats::ViewerId {
         session_id: session_id.into(),
         video_id,
       })

@@ -1,11 +1,11 @@
 //! Readers for the options PeerTube passes as they are in its YAML (decision D5).
 
 use super::js::{Js, Kind};
-use crate::core::duration::parse_duration_ms;
-use crate::core::validate;
-use crate::error::{Error, Result};
-use crate::geoip::GeoIpConfig;
-use crate::store::{RedisConfig, SentinelConfig};
+use views_core::error::{Error, Result};
+use views_core::geoip::GeoIpConfig;
+use views_core::rules::duration::parse_duration_ms;
+use views_core::rules::validate;
+use views_core::store::{RedisConfig, SentinelConfig};
 
 /// Longest string accepted in options (paths, host names, passwords).
 const MAX_OPTION_STRING: usize = 4096;
@@ -237,7 +237,7 @@ pub fn function(object: Js, name: &str) -> Result<Js> {
 /// allocation beyond the strings they return.
 pub mod input {
   use super::*;
-  use crate::core::sections::ViewEvent;
+  use views_core::rules::sections::ViewEvent;
 
   fn id_of(video: Js) -> Result<u64> {
     id_value(video.get_c(c"id", "video.id")?)
@@ -286,8 +286,8 @@ pub mod input {
     uuid: Js,
     remote: Js,
     uuids: &crate::binding::uuid_cache::UuidCache,
-  ) -> Result<crate::core::counters::VideoInfo> {
-    Ok(crate::core::counters::VideoInfo {
+  ) -> Result<views_core::rules::counters::VideoInfo> {
+    Ok(views_core::rules::counters::VideoInfo {
       id: id_value(id)?,
       uuid: uuid.with_short_string::<128, _>("video.uuid", |text| {
         check_uuid(text)?;
@@ -322,8 +322,8 @@ pub mod input {
   }
 
   /// A video as the counters need it: `{ id, uuid, remote }` (uuid required).
-  pub fn video_info(video: Js) -> Result<crate::core::counters::VideoInfo> {
-    Ok(crate::core::counters::VideoInfo {
+  pub fn video_info(video: Js) -> Result<views_core::rules::counters::VideoInfo> {
+    Ok(views_core::rules::counters::VideoInfo {
       id: id_of(video)?,
       uuid: uuid_of(video)?.into(),
       remote: remote_of(video)?,
@@ -331,13 +331,13 @@ pub mod input {
   }
 
   /// A video as view counting needs it: `{ id, uuid, remote, duration, isLive }`.
-  pub fn video_for_view(video: Js) -> Result<crate::engine::views::VideoForView> {
+  pub fn video_for_view(video: Js) -> Result<views_core::engine::views::VideoForView> {
     let info = video_info(video)?;
     let (duration, is_live) = duration_and_live(
       video.get_c(c"duration", "video.duration")?,
       video.get_c(c"isLive", "video.isLive")?,
     )?;
-    Ok(crate::engine::views::VideoForView {
+    Ok(views_core::engine::views::VideoForView {
       info,
       duration,
       is_live,
@@ -350,10 +350,10 @@ pub mod input {
   }
 
   /// A session id value (validated) as a packed key, without allocating for packable ids.
-  pub fn session_key_value(value: Js) -> Result<crate::core::session::SessionKey> {
+  pub fn session_key_value(value: Js) -> Result<views_core::rules::session::SessionKey> {
     value.with_short_string::<{ validate::MAX_SESSION_ID_LENGTH }, _>("sessionId", |text| {
       validate::session_id("sessionId", text)?;
-      Ok(crate::core::session::SessionKey::from(text))
+      Ok(views_core::rules::session::SessionKey::from(text))
     })
   }
 

@@ -4,10 +4,10 @@
 use super::callbacks::Raw;
 use super::errors::to_js_error;
 use super::js::Builder;
-use crate::error::Result;
 use napi::bindgen_prelude::{Env, ToNapiValue};
 use napi::sys;
 use std::future::Future;
+use views_core::error::Result;
 
 /// A resolved Promise built with `value`.
 pub fn resolved(
@@ -34,7 +34,7 @@ pub fn ready(
 }
 
 /// A rejected Promise carrying the JS error for `err`.
-pub fn rejected(env: &Env, err: &crate::error::Error) -> napi::Result<Raw> {
+pub fn rejected(env: &Env, err: &views_core::error::Error) -> napi::Result<Raw> {
   let builder = Builder::new(env.raw());
   let reason = to_js_error(env.raw(), err);
   builder

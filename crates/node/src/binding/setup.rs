@@ -3,11 +3,11 @@
 use super::js::Js;
 use super::logger::read_logger;
 use super::options;
-use crate::core::keys::redis_prefix;
-use crate::error::Result;
-use crate::log::Logger;
-use crate::store::RedisConnection;
 use std::sync::Arc;
+use views_core::error::Result;
+use views_core::log::Logger;
+use views_core::rules::keys::redis_prefix;
+use views_core::store::RedisConnection;
 
 /// What every engine of one object shares.
 pub struct Shared {
@@ -43,6 +43,6 @@ pub fn read_logger_and_auto_start(object: Js) -> Result<(Logger, bool)> {
 }
 
 /// A callback option turned into a host function; any failure is an `INVALID_ARGUMENT`.
-pub fn usable(name: &str, err: napi::Error) -> crate::error::Error {
-  crate::error::Error::invalid_type(name, &format!("a usable function ({})", err.reason))
+pub fn usable(name: &str, err: napi::Error) -> views_core::error::Error {
+  views_core::error::Error::invalid_type(name, &format!("a usable function ({})", err.reason))
 }

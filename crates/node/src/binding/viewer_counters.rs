@@ -7,12 +7,6 @@ use super::options::{self, input};
 use super::promise::{ready, rejected, spawn};
 use super::setup::{read_logger_and_auto_start, usable};
 use super::uuid_cache::UuidCache;
-use crate::core::counters::{Scope, VideoInfo, ViewerView};
-use crate::core::session::SessionKey;
-use crate::engine::viewer_counters::{
-  CleanReport, CountersConfig, CountersHost, ViewerCountersEngine,
-};
-use crate::error::{Error, Result};
 use napi::bindgen_prelude::{Env, FromNapiValue, Unknown};
 use napi::sys;
 use napi::JsValue;
@@ -20,6 +14,12 @@ use napi_derive::napi;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use views_core::engine::viewer_counters::{
+  CleanReport, CountersConfig, CountersHost, ViewerCountersEngine,
+};
+use views_core::error::{Error, Result};
+use views_core::rules::counters::{Scope, VideoInfo, ViewerView};
+use views_core::rules::session::SessionKey;
 
 /// `loadVideo`'s answer: `{ id, uuid, remote }` or `null`.
 pub struct LoadedVideo(Option<VideoInfo>);
@@ -40,7 +40,9 @@ impl FromNapiValue for LoadedVideo {
 /// Latest total per video waiting to be pushed: one JS call per video however many joins
 /// happen before the JS thread runs it.
 #[derive(Default)]
-struct PendingNotifications(Mutex<HashMap<u64, (VideoInfo, u64), crate::core::fxhash::FxBuild>>);
+struct PendingNotifications(
+  Mutex<HashMap<u64, (VideoInfo, u64), views_core::rules::fxhash::FxBuild>>,
+);
 
 impl PendingNotifications {
   /// Records the total; `true` when no call for this video is queued yet.
@@ -193,7 +195,7 @@ pub fn build_counters_engine(
   env: &Env,
   object: Js,
   callbacks: Js,
-  logger: crate::log::Logger,
+  logger: views_core::log::Logger,
   send: &Arc<HostFn<ViewerView>>,
 ) -> Result<ViewerCountersEngine<JsCountersHost>> {
   let config = CountersConfig {
@@ -215,7 +217,7 @@ pub fn build_counters_engine(
       match pending_for_js.take(video_id) {
         Some((video, total)) => Ok((video_to_js(&b, &video)?, b.number(total as f64)?)),
         None => Err(Error::new(
-          crate::error::ErrorCode::Internal,
+          views_core::error::ErrorCode::Internal,
           "no pending notification",
         )),
       }
@@ -293,7 +295,7 @@ pub fn video_id(env: &Env, video: Unknown) -> Result<u64> {
   if id_value.kind() != Kind::Number {
     return Err(Error::invalid_type("video.id", "a number"));
   }
-  crate::core::validate::database_id("video.id", id_value.number("video.id")?)
+  views_core::rules::validate::database_id("video.id", id_value.number("video.id")?)
 }
 
 #[napi]

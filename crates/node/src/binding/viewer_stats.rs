@@ -6,17 +6,19 @@ use super::js::{Builder, Js};
 use super::options::{self, input};
 use super::promise::{ready, rejected, spawn};
 use super::setup::{read_shared, usable, Shared};
-use crate::engine::host::{StatsHost, ViewerRecord};
-use crate::engine::viewer_stats::{
-  Heartbeat, ProcessReport, StatsConfig, SyncReport, ViewerId, ViewerStatsEngine,
-};
-use crate::error::Result;
-use crate::geoip::{GeoIp, GeoIpState};
 use napi::bindgen_prelude::{Env, Unknown};
 use napi::sys;
 use napi::JsValue;
 use napi_derive::napi;
 use std::sync::Arc;
+use views_core::engine::host::StatsHost;
+use views_core::engine::viewer_stats::{
+  Heartbeat, ProcessReport, StatsConfig, SyncReport, ViewerId, ViewerStatsEngine,
+};
+use views_core::error::Result;
+use views_core::geoip::{GeoIp, GeoIpState};
+use views_core::rules::types::ViewerRecord;
+use views_core::store::viewer_stats::RedisStatsStore;
 
 /// The host side of viewer stats: a JS `saveViewerStats(viewer)` callback, called through the
 /// batch dispatcher.
@@ -72,7 +74,6 @@ pub fn build_stats_engine(
   let geoip = options::geoip_config(options::prop(object, "geoIp", "geoIp")?)?;
   let save = options::function(callbacks, "saveViewerStats")?;
   let config = StatsConfig {
-    prefix: shared.prefix.clone(),
     lifetime_ms: options::duration(object, "viewerStatsLifetime", 3_600_000)?,
     sync_interval_ms: options::duration(object, "syncRedisInterval", 30_000)?,
     max_sections: options::positive_integer(object, "maxWatchSections", 100, 100_000)? as usize,
@@ -95,7 +96,7 @@ pub fn build_stats_engine(
   let geoip = geoip.map(|config| GeoIp::open(&config, shared.logger.clone()));
   Ok(ViewerStatsEngine::new(
     config,
-    shared.connection.clone(),
+    RedisStatsStore::new(shared.connection.clone(), shared.prefix.clone()),
     geoip,
     JsStatsHost { save },
     shared.logger.clone(),
@@ -143,10 +144,10 @@ fn lazy_heartbeat(
   session_id: Js,
   event: Js,
 ) -> Result<LazyHeartbeat> {
-  let video_id = crate::core::validate::database_id("video.id", id.number("video.id")?)?;
+  let video_id = views_core::rules::validate::database_id("video.id", id.number("video.id")?)?;
   let uuid = uuid.optional(|v| v.check_string_len("video.uuid", 128).map(|()| v))?;
   let current_time =
-    crate::core::validate::current_time("currentTime", current_time.number("currentTime")?)?;
+    views_core::rules::validate::current_time("currentTime", current_time.number("currentTime")?)?;
   let session_id = input::session_key_value(session_id)?;
   let event = input::view_event_value(event)?;
   let ip = ip.optional(|v| v.check_string_len("ip", 128).map(|()| v))?;
@@ -345,7 +346,7 @@ impl VideoViewerStats {
     session_id: Unknown,
   ) -> napi::Result<Raw> {
     let viewer = (|| -> Result<ViewerId> {
-      let video_id = crate::core::validate::database_id(
+      let video_id = views_core::rules::validate::database_id(
         "videoId",
         Js::new(env.raw(), video_id.raw()).number("videoId")?,
       )?;

@@ -7,16 +7,16 @@ use super::options::{self, input};
 use super::promise::{rejected, spawn};
 use super::setup::{read_shared, usable, Shared};
 use super::viewer_counters::send_view_fn;
-use crate::core::counters::ViewerView;
-use crate::core::local_time::local_hour;
-use crate::engine::clock::now_ms;
-use crate::engine::views::{DrainReport, HourlyViews, ViewsConfig, ViewsEngine, ViewsHost};
-use crate::error::{Error, Result};
 use napi::bindgen_prelude::{Env, Unknown};
 use napi::sys;
 use napi::JsValue;
 use napi_derive::napi;
 use std::sync::Arc;
+use views_core::engine::clock::now_ms;
+use views_core::engine::views::{DrainReport, HourlyViews, ViewsConfig, ViewsEngine, ViewsHost};
+use views_core::error::{Error, Result};
+use views_core::rules::counters::ViewerView;
+use views_core::rules::local_time::local_hour;
 
 /// The host side of view counting.
 pub struct JsViewsHost {
@@ -220,7 +220,7 @@ impl VideoViews {
       let video = input::video_for_view(input::video_object(object)?)?;
       let identity = input::session_id(object)?;
       let watch_time = options::prop(object, "watchTime", "watchTime")?.number("watchTime")?;
-      let watch_time = crate::core::validate::current_time("watchTime", watch_time)?;
+      let watch_time = views_core::rules::validate::current_time("watchTime", watch_time)?;
       Ok((video, identity, u64::from(watch_time)))
     })();
     let (video, identity, watch_time) = match read {

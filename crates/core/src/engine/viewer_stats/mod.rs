@@ -1,0 +1,192 @@
+//! `VideoViewerStats`: per-viewer watch sections in a cache in front of the store (PeerTube's
+//! Redis data), written behind to it (B26), handed to the host after `lifetime` of inactivity
+//! (B27). The work is split by concern: `state` (the cache), `heartbeat`, `sync`, `process`
+//! (claims), `settle` (host calls and what follows) and `timers`.
+//!
+//! Differences from PeerTube (decision D3), none of which changes the data format:
+//! - writes are atomic (`MULTI { SADD, MSET }`, `MULTI { SREM, DEL }`) and a failed write stays
+//!   pending for the next sync instead of being dropped;
+//! - a viewer being persisted is *claimed*: a heartbeat arriving meanwhile starts a fresh object
+//!   that Redis only receives once the claim is settled, and a failed persistence merges the
+//!   claimed sections back, so every section reaches the host exactly once (Q7);
+//! - a set member whose value is missing is removed (after two passes) instead of aborting (Q6);
+//! - a heartbeat never fails because Redis is down: the viewer is kept in memory and merged with
+//!   what Redis holds at the next successful sync.
+
+mod heartbeat;
+mod process;
+mod settle;
+mod state;
+mod sync;
+#[cfg(test)]
+mod tests;
+mod timers;
+
+use crate::engine::host::StatsHost;
+use crate::error::{Error, ErrorCode, Result};
+use crate::geoip::GeoIp;
+use crate::log::{Logger, Meta};
+use crate::store::stats_store::StatsStore;
+use crate::store::viewer_stats::RedisStatsStore;
+use state::State;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::watch;
+
+pub use crate::rules::types::{Heartbeat, ViewerId};
+
+/// How many viewers go into one store transaction.
+const REDIS_BATCH: usize = 1_000;
+
+/// Settings of the viewer stats engine.
+#[derive(Clone, Debug)]
+pub struct StatsConfig {
+  /// Inactivity after which a viewer is persisted (PeerTube `VIEW_LIFETIME.VIEWER_STATS`).
+  pub lifetime_ms: u64,
+  /// Period of the write-behind sync (PeerTube `VIEWER_SYNC_REDIS`).
+  pub sync_interval_ms: u64,
+  /// Most watch sections kept per viewer (PeerTube `MAX_LOCAL_VIEWER_WATCH_SECTIONS`).
+  pub max_sections: usize,
+  /// Longest a host callback may take before it counts as failed.
+  pub callback_timeout_ms: u64,
+  /// Host persistence calls in flight at once during processing.
+  pub process_concurrency: usize,
+  /// Most viewers waiting for Redis: beyond it (Redis down for long), heartbeats of new viewers
+  /// are dropped with a warning and counted, so memory stays bounded.
+  pub max_pending_writes: usize,
+  /// How often the GeoIP database files are checked for a new version (PeerTube downloads
+  /// them after start).
+  pub geoip_check_interval_ms: u64,
+}
+
+/// What a sync wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyncReport {
+  /// Viewers written to Redis.
+  pub written: u64,
+}
+
+/// What a processing pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcessReport {
+  /// Members found in the Redis set.
+  pub scanned: u64,
+  /// Viewers inactive for at least the lifetime.
+  pub expired: u64,
+  /// Viewers handed to the host and deleted.
+  pub persisted: u64,
+  /// Viewers with `watchTime == 0`, deleted without a host call.
+  pub discarded: u64,
+  /// Viewers whose host call failed (kept for the next pass).
+  pub failed: u64,
+  /// Set members without value, removed.
+  pub orphans_removed: u64,
+}
+
+/// Health counters (see `getInternalStats`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatsHealth {
+  /// Viewers in the cache.
+  pub cached_viewers: u64,
+  /// Viewers waiting to be written to Redis.
+  pub pending_writes: u64,
+  /// Viewers being persisted right now.
+  pub in_flight: u64,
+  /// Duration of the last sync, ms.
+  pub last_sync_ms: u64,
+  /// Duration of the last processing pass, ms.
+  pub last_process_ms: u64,
+  /// Redis errors since start.
+  pub redis_errors: u64,
+  /// Host callback failures since start.
+  pub callback_errors: u64,
+  /// Heartbeats of new viewers dropped because `max_pending_writes` viewers waited for Redis.
+  pub dropped_heartbeats: u64,
+}
+
+/// The viewer stats engine, on a store (Redis by default; [`crate::store::memory`] in tests).
+pub struct ViewerStatsEngine<H: StatsHost, S: StatsStore = RedisStatsStore> {
+  config: StatsConfig,
+  store: Arc<S>,
+  geoip: Option<Arc<GeoIp>>,
+  host: Arc<H>,
+  logger: Logger,
+  state: Mutex<State>,
+  sync_lock: tokio::sync::Mutex<()>,
+  process_lock: tokio::sync::Mutex<()>,
+  closed: AtomicBool,
+  stop: watch::Sender<bool>,
+  last_sync_ms: AtomicU64,
+  last_process_ms: AtomicU64,
+  redis_errors: AtomicU64,
+  callback_errors: AtomicU64,
+  dropped_heartbeats: AtomicU64,
+  /// This engine's name on its Redis claims.
+  claim_token: String,
+  /// [`StatsStore::generation`] as of the last sync.
+  seen_connections: AtomicU64,
+}
+
+impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
+  /// A new engine; call [`Self::run_timers`] to start the periodic sync and processing.
+  pub fn new(config: StatsConfig, store: S, geoip: Option<GeoIp>, host: H, logger: Logger) -> Self {
+    ViewerStatsEngine {
+      config,
+      store: Arc::new(store),
+      geoip: geoip.map(Arc::new),
+      host: Arc::new(host),
+      logger,
+      state: Mutex::new(State::default()),
+      sync_lock: tokio::sync::Mutex::new(()),
+      process_lock: tokio::sync::Mutex::new(()),
+      closed: AtomicBool::new(false),
+      stop: watch::channel(false).0,
+      last_sync_ms: AtomicU64::new(0),
+      last_process_ms: AtomicU64::new(0),
+      redis_errors: AtomicU64::new(0),
+      callback_errors: AtomicU64::new(0),
+      dropped_heartbeats: AtomicU64::new(0),
+      claim_token: super::claim_token::new_token(),
+      seen_connections: AtomicU64::new(0),
+    }
+  }
+
+  fn lock(&self) -> MutexGuard<'_, State> {
+    // A poisoned lock only means another thread panicked while holding it; the state itself
+    // is always left consistent between statements, so keep going.
+    self
+      .state
+      .lock()
+      .unwrap_or_else(|poisoned| poisoned.into_inner())
+  }
+
+  fn ensure_open(&self) -> Result<()> {
+    if self.closed.load(Ordering::Acquire) {
+      Err(Error::new(ErrorCode::Closed, "VideoViewerStats is closed"))
+    } else {
+      Ok(())
+    }
+  }
+
+  fn redis_failed(&self, err: &Error, message: &str) {
+    self.redis_errors.fetch_add(1, Ordering::Relaxed);
+    self
+      .logger
+      .warn(message, || Meta::field("error", err.message.clone()));
+  }
+
+  /// Health snapshot.
+  pub fn health(&self) -> StatsHealth {
+    let state = self.lock();
+    StatsHealth {
+      cached_viewers: state.cache.len() as u64,
+      pending_writes: state.dirty_count as u64,
+      in_flight: state.in_flight.len() as u64,
+      last_sync_ms: self.last_sync_ms.load(Ordering::Relaxed),
+      last_process_ms: self.last_process_ms.load(Ordering::Relaxed),
+      redis_errors: self.redis_errors.load(Ordering::Relaxed),
+      callback_errors: self.callback_errors.load(Ordering::Relaxed),
+      dropped_heartbeats: self.dropped_heartbeats.load(Ordering::Relaxed),
+    }
+  }
+}
