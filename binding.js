@@ -839,4 +839,6 @@ module.exports.VideoViewerCounters = nativeBinding.VideoViewerCounters
 module.exports.VideoViewerStats = nativeBinding.VideoViewerStats
 module.exports.VideoViews = nativeBinding.VideoViews
 module.exports.VideoViewsManager = nativeBinding.VideoViewsManager
+module.exports.defaultOptions = nativeBinding.defaultOptions
 module.exports.getNativeMemory = nativeBinding.getNativeMemory
+module.exports.requestFields = nativeBinding.requestFields

@@ -2,8 +2,10 @@
 // layer for the hot calls. Reading the input object's fields here, where V8 compiles property
 // access, and passing them to the positional native entry saves a napi property lookup per
 // field; the entry is a function bound to the engine (`*Function()`), which also saves the
-// class dispatch of a native method. Anything unusual (not an object, a throwing getter) takes
-// the native object path, which validates it and reports the same errors with the same codes.
+// class dispatch of a native method. The field order is the native one (`requestFields()`,
+// from the request declarations in crates/node/src/binding/requests.rs): the readers below are
+// compiled from it, so the two cannot disagree. Anything unusual (not an object, a throwing
+// getter) takes the native object path, which validates it and reports the same errors.
 'use strict'
 
 const binding = loadBinding()
@@ -23,84 +25,76 @@ function loadBinding() {
   }
 }
 
-function isObject(value) {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
+const FIELDS = binding.requestFields()
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
+
+/**
+ * `makeCall(fast, slow)` for one request: a function that reads the input's fields at the
+ * given paths (`video.id`: `input.video` must be an object) into `fast(...)`, or hands the
+ * input to `slow` when it is not an object, a path's object is not one, or a read throws.
+ */
+function positionalReader(entry) {
+  const paths = FIELDS[entry]
+  if (!Array.isArray(paths)) throw new Error(`peertube-native-views: no field order for ${entry}`)
+  const parts = paths.map((path) => path.split('.'))
+  for (const part of parts) {
+    if (part.length > 2 || !part.every((name) => IDENTIFIER.test(name))) throw new Error(`peertube-native-views: bad field path ${part.join('.')}`)
+  }
+  const objects = [...new Set(parts.filter((p) => p.length === 2).map((p) => p[0]))]
+  const args = paths.map((_, i) => `a${i}`)
+  const isObject = (name) => `(${name} === null || typeof ${name} !== 'object' || Array.isArray(${name}))`
+  const body = [
+    `return function (input) {`,
+    `  let ${args.join(', ')}`,
+    `  try {`,
+    `    if ${isObject('input')} return slow(input)`,
+    ...objects.map((o) => `    const o_${o} = input.${o}\n    if ${isObject(`o_${o}`)} return slow(input)`),
+    ...parts.map((p, i) => `    ${args[i]} = ${p.length === 2 ? `o_${p[0]}.${p[1]}` : `input.${p[0]}`}`),
+    `  } catch {`,
+    `    return slow(input)`,
+    `  }`,
+    `  return fast(${args.join(', ')})`,
+    `}`,
+  ].join('\n')
+  // eslint-disable-next-line no-new-func
+  return new Function('fast', 'slow', body)
+}
+
+const STATS_ADD_LOCAL_VIEWER = positionalReader('VideoViewerStats.addLocalViewer')
+const COUNTERS_ADD_LOCAL_VIEWER = positionalReader('VideoViewerCounters.addLocalViewer')
+const MANAGER_PROCESS_LOCAL_VIEW = positionalReader('VideoViewsManager.processLocalView')
+
+/**
+ * PeerTube's `USE_VIEWERS_FEDERATION_V2` is the default of `viewersFederationV2`: the library
+ * itself reads no environment. Options it cannot look at go to the native reader as they are.
+ */
+function withEnvironmentDefaults(options) {
+  try {
+    if (options !== null && typeof options === 'object' && options.viewersFederationV2 == null) {
+      return Object.assign(Object.create(options), { viewersFederationV2: process.env.USE_VIEWERS_FEDERATION_V2 === 'true' })
+    }
+  } catch {}
+  return options
 }
 
 class VideoViewerStats extends binding.VideoViewerStats {
-  #addLocalViewerArgs
-
   constructor(options) {
     super(options)
-    // The engine-bound entry: no class dispatch per heartbeat (see addLocalViewerFunction).
-    this.#addLocalViewerArgs = super.addLocalViewerFunction()
-  }
-
-  addLocalViewer(input) {
-    let video, id, uuid, currentTime, ip, sessionId, viewEvent
-    try {
-      if (!isObject(input) || !isObject((video = input.video))) return super.addLocalViewer(input)
-      id = video.id
-      uuid = video.uuid
-      currentTime = input.currentTime
-      ip = input.ip
-      sessionId = input.sessionId
-      viewEvent = input.viewEvent
-    } catch {
-      return super.addLocalViewer(input)
-    }
-    return this.#addLocalViewerArgs(id, uuid, currentTime, ip, sessionId, viewEvent)
+    this.addLocalViewer = STATS_ADD_LOCAL_VIEWER(super.addLocalViewerFunction(), (input) => super.addLocalViewer(input))
   }
 }
 
 class VideoViewerCounters extends binding.VideoViewerCounters {
-  #addLocalViewerArgs
-
   constructor(options) {
-    super(options)
-    this.#addLocalViewerArgs = super.addLocalViewerFunction()
-  }
-
-  addLocalViewer(input) {
-    let video, id, uuid, remote, sessionId
-    try {
-      if (!isObject(input) || !isObject((video = input.video))) return super.addLocalViewer(input)
-      id = video.id
-      uuid = video.uuid
-      remote = video.remote
-      sessionId = input.sessionId
-    } catch {
-      return super.addLocalViewer(input)
-    }
-    return this.#addLocalViewerArgs(id, uuid, remote, sessionId)
+    super(withEnvironmentDefaults(options))
+    this.addLocalViewer = COUNTERS_ADD_LOCAL_VIEWER(super.addLocalViewerFunction(), (input) => super.addLocalViewer(input))
   }
 }
 
 class VideoViewsManager extends binding.VideoViewsManager {
-  #processLocalViewArgs
-
   constructor(options) {
-    super(options)
-    this.#processLocalViewArgs = super.processLocalViewFunction()
-  }
-
-  processLocalView(input) {
-    let video, id, uuid, remote, duration, isLive, currentTime, ip, sessionId, viewEvent
-    try {
-      if (!isObject(input) || !isObject((video = input.video))) return super.processLocalView(input)
-      id = video.id
-      uuid = video.uuid
-      remote = video.remote
-      duration = video.duration
-      isLive = video.isLive
-      currentTime = input.currentTime
-      ip = input.ip
-      sessionId = input.sessionId
-      viewEvent = input.viewEvent
-    } catch {
-      return super.processLocalView(input)
-    }
-    return this.#processLocalViewArgs(id, uuid, remote, duration, isLive, currentTime, ip, sessionId, viewEvent)
+    super(withEnvironmentDefaults(options))
+    this.processLocalView = MANAGER_PROCESS_LOCAL_VIEW(super.processLocalViewFunction(), (input) => super.processLocalView(input))
   }
 }
 
@@ -116,6 +110,8 @@ exports.VideoViewerCounters = VideoViewerCounters
 exports.VideoViewsManager = VideoViewsManager
 exports.VideoViews = binding.VideoViews
 exports.getNativeMemory = binding.getNativeMemory
+exports.requestFields = binding.requestFields
+exports.defaultOptions = binding.defaultOptions
 exports.collectMetrics = collectMetrics
 exports.observeMetrics = observeMetrics
 exports.toPrometheusText = toPrometheusText

@@ -1,6 +1,6 @@
 // The engine-bound entries (`addLocalViewerFunction()`, `processLocalViewFunction()`): plain
 // functions that carry their engine, called by index.js on every heartbeat. They must answer
-// exactly as the positional methods do, reject bad input without changing anything, ignore
+// exactly as the object methods do, reject bad input without changing anything, ignore
 // their receiver, keep their engine alive, and be released by the GC without harm.
 const v8 = require('node:v8')
 const vm = require('node:vm')
@@ -81,11 +81,11 @@ async function rejection(fn) {
 }
 
 describe('VideoViewerStats.addLocalViewerFunction()', () => {
-  test('records heartbeats like addLocalViewerArgs: undefined from memory, watch time, Redis JSON at sync', async () => {
+  test('records heartbeats like addLocalViewer: undefined from memory, watch time, Redis JSON at sync', async () => {
     const { engine, prefix } = stats()
     const beat = engine.addLocalViewerFunction()
     expect(typeof beat).toBe('function')
-    expect(beat.name).toBe('addLocalViewerArgs')
+    expect(beat.name).toBe('addLocalViewer')
     await beat(7, UUID, 0, '1.2.3.4', 'bound-session-1', 'seek')
     // The viewer is cached now: answered synchronously.
     expect(beat(7, UUID, 5, '1.2.3.4', 'bound-session-1', undefined)).toBeUndefined()
@@ -185,7 +185,7 @@ describe('VideoViewerCounters.addLocalViewerFunction()', () => {
 })
 
 describe('VideoViewsManager.processLocalViewFunction()', () => {
-  test('answers like processLocalViewArgs: a viewer on the first heartbeat, a view after 10 s', async () => {
+  test('answers like processLocalView: a viewer on the first heartbeat, a view after 10 s', async () => {
     const { engine, prefix } = manager()
     const view = engine.processLocalViewFunction()
     expect(await view(4, UUID, false, 100, false, 0, '1.2.3.4', 'mgr-bound', 'seek')).toEqual({ successView: false, successViewer: true })

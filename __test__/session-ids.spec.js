@@ -102,11 +102,11 @@ test('with trustViewerSessionId: false the sessionId is ignored entirely, whatev
   expect(await redis.smembers(`${prefix}local-video-viewer-stats-keys`)).toEqual([
     `local-video-viewer-stats-${ipIdentity('7.7.7.7')}-${VIDEO.id}`,
   ])
-  // The positional entry and the bound function follow the same rule.
+  // The positional path (the bound function) follows the same rule.
   const bound = manager.processLocalViewFunction()
   const args = (sessionId) => [VIDEO.id, VIDEO.uuid, false, 100, false, 3, '7.7.7.7', sessionId, null]
   await bound(...args('x'.repeat(5000)))
-  await manager.processLocalViewArgs(...args(7))
+  await bound(...args(7))
   expect(await manager.getWatchTime(VIDEO.id, ipIdentity('7.7.7.7'))).toBe(1)
 })
 

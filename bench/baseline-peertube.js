@@ -1,5 +1,5 @@
 // PeerTube's VideoViewerStats and VideoViewerCounters algorithms (server/core/lib/views/shared,
-// v6.1), reproduced from the spec in ../../shared/spec/peertube-views.md as the benchmark
+// v6.1), reproduced from PeerTube's behaviour as docs/behaviour.md describes it, as the benchmark
 // baseline. Same data structures and the same awaits as PeerTube; SQL is replaced by the
 // host callback, logging and GeoIP (disabled) by no-ops.
 

@@ -1,4 +1,4 @@
-// PeerTube's viewer stats as data: the section rules as a model (spec 1.3) and the JSON it
+// PeerTube's viewer stats as data: the section rules as a model (B6-B8, docs/behaviour.md) and the JSON it
 // stores in Redis, to seed viewers as PeerTube would and to check what the host received.
 
 /** Applies one heartbeat to `sections` with PeerTube's rules (cap: 100 sections). */

@@ -202,32 +202,46 @@ describe('PeerTube 6.1 semantics the adapter keeps', () => {
   test('sessionId and viewEvent as PeerTube 6.1 reads them; refused input is a 400; missing GeoIP files are downloaded and used', async () => {
     const { VideoViewsManager, calls, prefix } = dropIns()
     const redis = require('../helpers/env').inspector()
-    native = VideoViewsManager.Instance
-    native.init() // no GeoIP file in BIN_DIR yet: init() starts PeerTube's download
-    await waitFor(() => calls.geoIpDownloads === 1)
-    const immutable = { id: LOCAL.id, url: LOCAL.url, uuid: LOCAL.uuid, remote: false }
-    const view = (body) => native.processLocalView({ video: immutable, ip: '81.2.69.160', ...body })
-    const stored = async (sessionId) => JSON.parse((await redis.get(`${prefix}local-video-viewer-stats-${sessionId}-${LOCAL.id}`)) ?? 'null')
+    try {
+      native = VideoViewsManager.Instance
+      native.init() // no GeoIP file in BIN_DIR yet: init() starts PeerTube's download
+      await waitFor(() => calls.geoIpDownloads === 1)
+      const immutable = { id: LOCAL.id, url: LOCAL.url, uuid: LOCAL.uuid, remote: false }
+      const view = (body) => native.processLocalView({ video: immutable, ip: '81.2.69.160', ...body })
+      const stored = async (sessionId) => JSON.parse((await redis.get(`${prefix}local-video-viewer-stats-${sessionId}-${LOCAL.id}`)) ?? 'null')
 
-    // The databases the download wrote are opened without a restart (the engine syncs every 100 ms).
-    await view({ currentTime: 1, sessionId: '8.8.8.8,127.0.0.1', viewEvent: 'seek' })
-    await waitFor(async () => (await stored('8.8.8.8,127.0.0.1'))?.country === 'GB', { timeout: 5000 })
-    expect(await stored('8.8.8.8,127.0.0.1')).toMatchObject({ country: 'GB', subdivisionName: 'England', watchSections: [{ start: 1, end: 1 }] })
+      // The databases the download wrote are opened without a restart (the engine syncs every
+      // 100 ms); a viewer is located once, when it is new, so probe with new viewers.
+      let probes = 0
+      await waitFor(
+        async () => {
+          const sessionId = `probe-${probes++}`
+          await view({ currentTime: 1, sessionId, viewEvent: 'seek' })
+          await new Promise((resolve) => setTimeout(resolve, 150))
+          return (await stored(sessionId))?.country === 'GB'
+        },
+        { timeout: 10000 },
+      )
+      await view({ currentTime: 1, sessionId: '8.8.8.8,127.0.0.1', viewEvent: 'seek' })
+      await waitFor(async () => (await stored('8.8.8.8,127.0.0.1')) !== null, { timeout: 5000 })
+      expect(await stored('8.8.8.8,127.0.0.1')).toMatchObject({ country: 'GB', subdivisionName: 'England', watchSections: [{ start: 1, end: 1 }] })
 
-    // Any truthy sessionId is kept as text; anything but 'seek' is a plain heartbeat; '' is the IP.
-    await view({ currentTime: 1, sessionId: 42, viewEvent: 'seek' })
-    await view({ currentTime: 3, sessionId: 42, viewEvent: 'play' })
-    await view({ currentTime: 2, sessionId: '' })
-    const ipIdentity = crypto.createHash('sha256').update('[object Object]-81.2.69.160').digest('hex')
-    await waitFor(async () => (await stored('42'))?.watchTime === 2 && (await stored(ipIdentity)) !== null, { timeout: 5000 })
-    expect((await stored('42')).watchSections).toEqual([{ start: 1, end: 3 }])
+      // Any truthy sessionId is kept as text; anything but 'seek' is a plain heartbeat; '' is the IP.
+      await view({ currentTime: 1, sessionId: 42, viewEvent: 'seek' })
+      await view({ currentTime: 3, sessionId: 42, viewEvent: 'play' })
+      await view({ currentTime: 2, sessionId: '' })
+      const ipIdentity = crypto.createHash('sha256').update('[object Object]-81.2.69.160').digest('hex')
+      await waitFor(async () => (await stored('42'))?.watchTime === 2 && (await stored(ipIdentity)) !== null, { timeout: 5000 })
+      expect((await stored('42')).watchSections).toEqual([{ start: 1, end: 3 }])
 
-    const tooLong = await view({ currentTime: 1, sessionId: 'x'.repeat(257) }).catch((e) => e)
-    expect(tooLong).toMatchObject({ code: 'INVALID_ARGUMENT', status: 400, name: 'RangeError' })
-    const beyondDuration = await view({ currentTime: 6, sessionId: 's' }).catch((e) => e)
-    expect(beyondDuration).toMatchObject({ code: 'INVALID_ARGUMENT', status: 400 })
-    expect(await stored('s')).toBeNull()
-    await redis.quit()
+      const tooLong = await view({ currentTime: 1, sessionId: 'x'.repeat(257) }).catch((e) => e)
+      expect(tooLong).toMatchObject({ code: 'INVALID_ARGUMENT', status: 400, name: 'RangeError' })
+      const beyondDuration = await view({ currentTime: 6, sessionId: 's' }).catch((e) => e)
+      expect(beyondDuration).toMatchObject({ code: 'INVALID_ARGUMENT', status: 400 })
+      expect(await stored('s')).toBeNull()
+    } finally {
+      await redis.quit()
+    }
   })
 
   test('the buffer scheduler and the videos-views-stats job drop-ins go through the engine', async () => {

@@ -9,6 +9,7 @@
 //! the new file cannot be opened (a download still being written), retrying at the next check.
 
 use crate::log::{Logger, Meta};
+use crate::rules::shape::report;
 use crate::rules::stats::{GeoLocation, Location};
 use maxminddb::Reader;
 use serde::Deserialize;
@@ -127,15 +128,16 @@ impl Database {
   }
 }
 
-/// Which databases are open, after a reload.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct GeoIpState {
-  /// The country database is open.
-  pub country: bool,
-  /// The city database is open.
-  pub city: bool,
-  /// Databases (re)opened by this call.
-  pub reloaded: u32,
+report! {
+  /// Which GeoIP databases are open, after `reloadGeoIp()`.
+  pub struct GeoIpState as "GeoIpState" {
+    /// The country database is open.
+    country: bool = "country",
+    /// The city database is open.
+    city: bool = "city",
+    /// Databases (re)opened by this call.
+    reloaded: u64 = "reloaded",
+  }
 }
 
 /// The databases plus an interner, so that every viewer of one country shares one string.
@@ -195,8 +197,8 @@ impl GeoIp {
   /// Reopens every database file that appeared or changed since it was last opened (blocking
   /// file I/O: call it off the event loop).
   pub fn reload_if_changed(&self) -> GeoIpState {
-    let reloaded = u32::from(self.country.reload_if_changed(&self.logger))
-      + u32::from(self.city.reload_if_changed(&self.logger));
+    let reloaded = u64::from(self.country.reload_if_changed(&self.logger))
+      + u64::from(self.city.reload_if_changed(&self.logger));
     GeoIpState {
       country: self.country.reader().is_some(),
       city: self.city.reader().is_some(),

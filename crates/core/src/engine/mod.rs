@@ -6,6 +6,7 @@ pub mod clock;
 pub mod host;
 pub mod manager;
 pub mod memory;
+pub mod options;
 pub mod outgoing;
 pub mod viewer_counters;
 pub mod viewer_stats;

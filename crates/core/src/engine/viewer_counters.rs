@@ -1,4 +1,4 @@
-//! `VideoViewerCounters` (spec section 2): native viewer counters, client notifications and the
+//! `VideoViewerCounters` (B17-B24, docs/behaviour.md): native viewer counters, client notifications and the
 //! viewers federation protocol (v1 and v2).
 //!
 //! Joins are synchronous and do no I/O: notifications go to the host right away (the binding
@@ -6,26 +6,20 @@
 //! a join never waits for a callback.
 
 use super::clock::now_ms;
+use super::options::{CountersOptions, EngineConfig};
 use crate::error::{Error, ErrorCode, Result};
 use crate::log::{Logger, Meta};
 use crate::rules::counters::{Counters, Scope, VideoInfo, ViewerView};
 use crate::rules::session::SessionKey;
+use crate::rules::shape::report;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
-/// Settings of the counters.
-#[derive(Clone, Debug)]
-pub struct CountersConfig {
-  /// PeerTube's `VIEW_LIFETIME.VIEWER_COUNTER` (2 minutes in production); also the cleanup period.
-  pub lifetime_ms: u64,
-  /// Viewers federation protocol v2.
-  pub federation_v2: bool,
-  /// Longest a host callback may take.
-  pub callback_timeout_ms: u64,
-}
+/// The counters' settings: [`CountersOptions`] and what every engine shares.
+pub type CountersConfig = EngineConfig<CountersOptions>;
 
 /// What the counters need from the host.
 pub trait CountersHost: Send + Sync + 'static {
@@ -37,26 +31,28 @@ pub trait CountersHost: Send + Sync + 'static {
   fn send_view(&self, view: ViewerView) -> impl Future<Output = Result<()>> + Send;
 }
 
-/// What a cleanup did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CleanReport {
-  /// Videos that had viewers before the cleanup.
-  pub videos: u64,
-  /// Entries that expired.
-  pub expired: u64,
-  /// Totals federated (v2).
-  pub federated: u64,
+report! {
+  /// What a counters cleanup did.
+  pub struct CleanReport as "CleanReport" {
+    /// Videos that had viewers before the cleanup.
+    videos: u64 = "videos",
+    /// Entries that expired.
+    expired: u64 = "expired",
+    /// Totals federated (v2).
+    federated: u64 = "federated",
+  }
 }
 
-/// Health counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CountersHealth {
-  /// Viewer entries tracked.
-  pub viewers: u64,
-  /// Views waiting to be sent.
-  pub pending_federation: u64,
-  /// Host callback failures since start.
-  pub callback_errors: u64,
+report! {
+  /// Health of the viewer counters (`getInternalStats()`).
+  pub struct CountersHealth as "ViewerCountersInternalStats" {
+    /// Viewer entries tracked (local and remote).
+    viewers: u64 = "viewers",
+    /// View activities waiting for `sendView`.
+    pending_federation: u64 = "pendingFederation",
+    /// Failed `loadVideo`/`sendView` calls since start.
+    callback_errors: u64 = "callbackErrors",
+  }
 }
 
 /// The counters engine.
@@ -181,7 +177,7 @@ impl<H: CountersHost> ViewerCountersEngine<H> {
   }
 
   async fn with_timeout<T>(&self, name: &str, fut: impl Future<Output = Result<T>>) -> Result<T> {
-    let limit = Duration::from_millis(self.config.callback_timeout_ms);
+    let limit = Duration::from_millis(self.config.calls.callback_timeout_ms);
     match tokio::time::timeout(limit, fut).await {
       Ok(result) => result,
       Err(_) => Err(Error::new(
@@ -299,7 +295,7 @@ impl<H: CountersHost> ViewerCountersEngine<H> {
     self.closed.store(true, Ordering::Release);
     self.stop.send_replace(true);
     let mut done = self.worker_done.subscribe();
-    let limit = Duration::from_millis(self.config.callback_timeout_ms.saturating_add(1_000));
+    let limit = Duration::from_millis(self.config.calls.callback_timeout_ms.saturating_add(1_000));
     let _ = tokio::time::timeout(limit, done.wait_for(|d| *d)).await;
   }
 }

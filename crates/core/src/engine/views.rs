@@ -1,4 +1,4 @@
-//! `VideoViews` (spec 3.2-3.6): view decisions, the local view buffer and hourly stats, and
+//! `VideoViews` (B10-B16): view decisions, the local view buffer and hourly stats, and
 //! their drains to the host.
 //!
 //! A counted view is one atomic script (`SET NX PX` dedup key, then the increments), so two
@@ -7,11 +7,13 @@
 //! the in-memory dedup set) and its increments are kept in memory until Redis is back.
 
 use super::clock::now_ms;
+use super::options::{EngineConfig, ViewsOptions};
 use crate::error::{Error, ErrorCode, Result};
 use crate::log::{Logger, Meta};
 use crate::rules::counters::{VideoInfo, ViewerView};
 use crate::rules::expiring_set::ExpiringSet;
 use crate::rules::local_time::{local_hour, local_hour_bounds};
+use crate::rules::shape::report;
 use crate::rules::views::{has_enough_watch_time, view_key};
 use crate::store::views::{Counter, ViewsStore};
 use crate::store::RedisConnection;
@@ -26,24 +28,11 @@ use tokio::sync::watch;
 /// Drained counters handed to the host per Redis batch.
 const DRAIN_BATCH: usize = 1_000;
 
-/// Settings of view counting.
-#[derive(Clone, Debug)]
-pub struct ViewsConfig {
-  /// Redis key prefix.
-  pub prefix: String,
-  /// `views.videos.view_expiration`: one view per viewer per this long.
-  pub view_expiration_ms: u64,
-  /// `views.videos.count_view_after`.
-  pub count_view_after_ms: u64,
-  /// `views.videos.local_buffer_update_interval`: period of the buffer drain.
-  pub buffer_interval_ms: u64,
-  /// Longest a host callback may take.
-  pub callback_timeout_ms: u64,
-  /// Host calls in flight at once during a drain.
-  pub drain_concurrency: usize,
-  /// Capacity of the in-memory dedup set (PeerTube: 10,000).
-  pub dedup_capacity: usize,
-}
+/// View counting's settings: [`ViewsOptions`] and what every engine shares.
+pub type ViewsConfig = EngineConfig<ViewsOptions>;
+
+/// Capacity of the in-memory dedup set in front of Redis (PeerTube's LRU: 10,000).
+const DEDUP_CAPACITY: usize = 10_000;
 
 /// A video as view counting needs it.
 #[derive(Clone, Debug, PartialEq)]
@@ -83,15 +72,28 @@ pub trait ViewsHost: Send + Sync + 'static {
   fn save_hourly_views(&self, record: HourlyViews) -> impl Future<Output = Result<()>> + Send;
 }
 
-/// What a drain did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DrainReport {
-  /// Videos with views handed to the host.
-  pub videos: u64,
-  /// Views handed to the host.
-  pub views: u64,
-  /// Videos whose host call failed (their views were put back).
-  pub failed: u64,
+report! {
+  /// What a drain of view counters did.
+  pub struct DrainReport as "DrainReport" {
+    /// Videos with views handed to the host.
+    videos: u64 = "videos",
+    /// Views handed to the host.
+    views: u64 = "views",
+    /// Videos whose host call failed (their views were put back).
+    failed: u64 = "failed",
+  }
+}
+
+report! {
+  /// Health of view counting (`getInternalStats()`).
+  pub struct ViewsHealth as "ViewsInternalStats" {
+    /// Views decided while Redis was unreachable, waiting to be written.
+    pending_views: u64 = "pendingViews",
+    /// Failed host calls since start.
+    callback_errors: u64 = "callbackErrors",
+    /// Redis errors since start.
+    redis_errors: u64 = "redisErrors",
+  }
 }
 
 /// Increments decided while Redis was unreachable: `(video id, owned, hour) -> views`.
@@ -100,6 +102,8 @@ type PendingIncrements = HashMap<(u64, bool, u32), u64>;
 /// The views engine.
 pub struct ViewsEngine<H: ViewsHost> {
   config: ViewsConfig,
+  /// Redis key prefix, `redis-{webserverHost}-`.
+  prefix: String,
   connection: Arc<RedisConnection>,
   host: Arc<H>,
   logger: Logger,
@@ -144,13 +148,15 @@ impl<H: ViewsHost> ViewsEngine<H> {
   /// A new engine; spawn [`Self::run_timers`] for the periodic drains.
   pub fn new(
     config: ViewsConfig,
+    prefix: String,
     connection: Arc<RedisConnection>,
     host: H,
     logger: Logger,
   ) -> Self {
     ViewsEngine {
-      seen: Mutex::new(ExpiringSet::new(config.dedup_capacity)),
+      seen: Mutex::new(ExpiringSet::new(DEDUP_CAPACITY)),
       config,
+      prefix,
       connection,
       host: Arc::new(host),
       logger,
@@ -165,7 +171,7 @@ impl<H: ViewsHost> ViewsEngine<H> {
   }
 
   fn store(&self) -> ViewsStore<'_> {
-    ViewsStore::new(&self.connection, &self.config.prefix)
+    ViewsStore::new(&self.connection, &self.prefix)
   }
 
   fn ensure_open(&self) -> Result<()> {
@@ -283,7 +289,7 @@ impl<H: ViewsHost> ViewsEngine<H> {
     };
     let host = self.host.clone();
     let logger = self.logger.clone();
-    let limit = Duration::from_millis(self.config.callback_timeout_ms);
+    let limit = Duration::from_millis(self.config.calls.callback_timeout_ms);
     let uuid = view.video.uuid.to_string();
     runtime.spawn(async move {
       let outcome = match tokio::time::timeout(limit, host.send_view(view)).await {
@@ -378,7 +384,7 @@ impl<H: ViewsHost> ViewsEngine<H> {
     counts: Vec<(u64, u64)>,
     report: &mut DrainReport,
   ) {
-    let limit = Duration::from_millis(self.config.callback_timeout_ms);
+    let limit = Duration::from_millis(self.config.calls.callback_timeout_ms);
     let mut calls = tokio::task::JoinSet::new();
     let mut queue = counts.into_iter();
     loop {
@@ -450,19 +456,19 @@ impl<H: ViewsHost> ViewsEngine<H> {
     }
   }
 
-  /// Health: `(views kept in memory, host failures, Redis errors)`.
-  pub fn health(&self) -> (u64, u64, u64) {
+  /// Health snapshot.
+  pub fn health(&self) -> ViewsHealth {
     let pending = self.pending.lock().map(|p| p.values().sum()).unwrap_or(0)
       + self
         .pending_put_back
         .lock()
         .map(|p| p.values().sum::<u64>())
         .unwrap_or(0);
-    (
-      pending,
-      self.callback_errors.load(Ordering::Relaxed),
-      self.redis_errors.load(Ordering::Relaxed),
-    )
+    ViewsHealth {
+      pending_views: pending,
+      callback_errors: self.callback_errors.load(Ordering::Relaxed),
+      redis_errors: self.redis_errors.load(Ordering::Relaxed),
+    }
   }
 
   /// Buffer drain every `buffer_interval`, hourly stats of the previous hour a few minutes after

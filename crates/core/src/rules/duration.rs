@@ -14,6 +14,19 @@ const UNITS: [(&str, f64); 7] = [
   ("month", 2_592_000_000.0),
 ];
 
+/// Milliseconds as the shortest PeerTube duration string that says them exactly: `'1 hour'`,
+/// `'30 minutes'`, `'10 seconds'`, `'250 ms'` (the docs of the defaults).
+pub fn format_duration_ms(ms: u64) -> String {
+  for (unit, factor) in UNITS.iter().rev() {
+    let factor = *factor as u64;
+    if *unit != "ms" && ms > 0 && ms.is_multiple_of(factor) {
+      let n = ms / factor;
+      return format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    }
+  }
+  format!("{ms} ms")
+}
+
 /// Parses a PeerTube duration string into milliseconds.
 pub fn parse_duration_ms(input: &str) -> Result<f64, String> {
   let text = input.trim();

@@ -3,8 +3,9 @@
 //! The JSON is byte-compatible with PeerTube's `JSON.stringify` of the object literal, field order
 //! `firstUpdated, lastUpdated, watchSections, watchTime, country, subdivisionName, videoId`.
 
-use super::keys::push_u64;
+use super::json::JsonObject;
 use super::sections::{apply_heartbeat, watch_time, Sections, ViewEvent, WatchSection};
+use super::types::{Heartbeat, ViewerId, ViewerRecord};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -56,6 +57,28 @@ impl ViewerStats {
     }
   }
 
+  /// The stats a viewer's first heartbeat creates (GeoIP gave `location`).
+  pub fn from_heartbeat(now_ms: u64, beat: &Heartbeat, location: Location) -> Self {
+    ViewerStats::new(now_ms, beat.viewer.video_id, location)
+  }
+
+  /// The record the host stores for this viewer once it expired (B28).
+  pub fn to_record(&self, viewer: &ViewerId) -> ViewerRecord {
+    ViewerRecord {
+      video_id: self.video_id,
+      session_id: viewer.session_id.to_string(),
+      first_updated: self.first_updated,
+      last_updated: self.last_updated,
+      watch_sections: self.watch_sections.as_slice().to_vec(),
+      watch_time: self.watch_time(),
+      country: self.location.as_ref().and_then(|l| l.country.clone()),
+      subdivision_name: self
+        .location
+        .as_ref()
+        .and_then(|l| l.subdivision_name.clone()),
+    }
+  }
+
   /// ISO country code, if known.
   pub fn country(&self) -> Option<&str> {
     self.location.as_ref()?.country.as_deref()
@@ -71,7 +94,7 @@ impl ViewerStats {
     watch_time(self.watch_sections.as_slice())
   }
 
-  /// Applies a heartbeat (spec 1.3 steps 2, 4, 5).
+  /// Applies a heartbeat (B6-B8).
   pub fn heartbeat(
     &mut self,
     now_ms: u64,
@@ -112,23 +135,18 @@ impl ViewerStats {
     out
   }
 
-  /// Appends the Redis value to `out`.
+  /// Appends the Redis value to `out`, fields in PeerTube's order.
   pub fn write_json(&self, out: &mut String) {
-    out.push_str("{\"firstUpdated\":");
-    push_u64(out, self.first_updated);
-    out.push_str(",\"lastUpdated\":");
-    push_u64(out, self.last_updated);
-    out.push_str(",\"watchSections\":[");
-    write_sections_json(out, self.watch_sections.as_slice());
-    out.push_str("],\"watchTime\":");
-    push_u64(out, self.watch_time());
-    out.push_str(",\"country\":");
-    write_json_string_or_null(out, self.country());
-    out.push_str(",\"subdivisionName\":");
-    write_json_string_or_null(out, self.subdivision_name());
-    out.push_str(",\"videoId\":");
-    push_u64(out, self.video_id);
-    out.push('}');
+    let mut object = JsonObject::new(out);
+    object
+      .field("firstUpdated", &self.first_updated)
+      .field("lastUpdated", &self.last_updated)
+      .field("watchSections", self.watch_sections.as_slice())
+      .field("watchTime", &self.watch_time())
+      .field("country", &self.country())
+      .field("subdivisionName", &self.subdivision_name())
+      .field("videoId", &self.video_id);
+    object.end();
   }
 
   /// Parses a Redis value written by PeerTube or by this engine.
@@ -159,37 +177,6 @@ impl ViewerStats {
       },
       video_id: integer(raw.video_id, "videoId", u64::MAX as f64)?,
     })
-  }
-}
-
-/// Appends `{"start":s,"end":e},...` (the inside of a `watchSections` array).
-pub fn write_sections_json(out: &mut String, sections: &[WatchSection]) {
-  for (i, s) in sections.iter().enumerate() {
-    if i > 0 {
-      out.push(',');
-    }
-    out.push_str("{\"start\":");
-    push_u64(out, u64::from(s.start));
-    out.push_str(",\"end\":");
-    push_u64(out, u64::from(s.end));
-    out.push('}');
-  }
-}
-
-/// Same escaping as `JSON.stringify` for well-formed strings (serde_json and V8 agree on it).
-pub fn write_json_string_or_null(out: &mut String, value: Option<&str>) {
-  match value {
-    None => out.push_str("null"),
-    // Common case (session ids, country codes): nothing to escape.
-    Some(text) if !text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') => {
-      out.push('"');
-      out.push_str(text);
-      out.push('"');
-    }
-    Some(text) => match serde_json::to_string(text) {
-      Ok(quoted) => out.push_str(&quoted),
-      Err(_) => out.push_str("null"),
-    },
   }
 }
 

@@ -1,10 +1,10 @@
 //! The value types every layer shares: who a viewer is, what a video is, one heartbeat, and the
 //! record of an expired viewer that the host stores.
 
-use super::keys::{push_u64, push_viewer_stats_key};
+use super::keys::push_viewer_stats_key;
 use super::sections::{ViewEvent, WatchSection};
 use super::session::SessionKey;
-use super::stats::{write_json_string_or_null, write_sections_json};
+use super::shape::record;
 use std::sync::Arc;
 
 /// Where a viewer or a video comes from.
@@ -95,49 +95,25 @@ pub struct Heartbeat {
   pub video_uuid: Option<String>,
 }
 
-/// An expired viewer handed to the host for persistence (`localVideoViewer` row + sections).
-#[derive(Clone, Debug, PartialEq)]
-pub struct ViewerRecord {
-  /// Local video id.
-  pub video_id: u64,
-  /// Viewer identity (session id or hashed IP).
-  pub session_id: String,
-  /// First heartbeat (ms since the epoch): the row's `startDate`.
-  pub first_updated: u64,
-  /// Last heartbeat: the row's `endDate`.
-  pub last_updated: u64,
-  /// Watched sections.
-  pub watch_sections: Vec<WatchSection>,
-  /// Sum of the sections, in seconds.
-  pub watch_time: u64,
-  /// Country ISO code.
-  pub country: Option<Arc<str>>,
-  /// Subdivision English name.
-  pub subdivision_name: Option<Arc<str>>,
-}
-
-impl ViewerRecord {
-  /// Appends the record as the JSON of the object the host receives:
-  /// `{ videoId, sessionId, firstUpdated, lastUpdated, watchSections: [{ start, end }],
-  /// watchTime, country, subdivisionName }`.
-  pub fn write_json(&self, out: &mut String) {
-    out.push_str("{\"videoId\":");
-    push_u64(out, self.video_id);
-    out.push_str(",\"sessionId\":");
-    write_json_string_or_null(out, Some(&self.session_id));
-    out.push_str(",\"firstUpdated\":");
-    push_u64(out, self.first_updated);
-    out.push_str(",\"lastUpdated\":");
-    push_u64(out, self.last_updated);
-    out.push_str(",\"watchSections\":[");
-    write_sections_json(out, &self.watch_sections);
-    out.push_str("],\"watchTime\":");
-    push_u64(out, self.watch_time);
-    out.push_str(",\"country\":");
-    write_json_string_or_null(out, self.country.as_deref());
-    out.push_str(",\"subdivisionName\":");
-    write_json_string_or_null(out, self.subdivision_name.as_deref());
-    out.push('}');
+record! {
+  /// An expired viewer handed to `saveViewerStats` (a `localVideoViewer` row and its sections).
+  pub struct ViewerRecord as "ViewerStatsRecord" {
+    /// Local video id.
+    video_id: u64 = "videoId",
+    /// Viewer identity (session id or hashed IP).
+    session_id: String = "sessionId",
+    /// First heartbeat, ms since the epoch: the row's `startDate`.
+    first_updated: u64 = "firstUpdated",
+    /// Last heartbeat, ms since the epoch: the row's `endDate`.
+    last_updated: u64 = "lastUpdated",
+    /// Watched sections.
+    watch_sections: Vec<WatchSection> = "watchSections",
+    /// Sum of the sections, seconds; always > 0 here.
+    watch_time: u64 = "watchTime",
+    /// Country ISO code.
+    country: Option<Arc<str>> = "country",
+    /// English name of the most precise subdivision.
+    subdivision_name: Option<Arc<str>> = "subdivisionName",
   }
 }
 

@@ -1,4 +1,4 @@
-//! View counting rules (B10-B13) and their Redis keys (spec 4).
+//! View counting rules (B10-B13) and their Redis keys (B12, B13).
 
 /// Whether `watch_time` seconds make a view (B10, B11):
 /// - a live, or a VOD at least `count_view_after` long: `watch_time >= count_view_after`;

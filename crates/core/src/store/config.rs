@@ -1,4 +1,4 @@
-//! PeerTube's `redis` configuration section (spec 5.4).
+//! PeerTube's `redis` configuration section (D5).
 
 /// Sentinel settings: `redis.sentinel` in PeerTube's YAML.
 #[derive(Clone, Debug, Default, PartialEq)]

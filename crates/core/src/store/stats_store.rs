@@ -1,7 +1,7 @@
 //! What the viewer stats engine needs from its storage: PeerTube's viewer set and JSON values,
-//! plus this engine's claims. [`super::viewer_stats::RedisStatsStore`] is the real one;
-//! [`super::memory::MemoryStatsStore`] keeps the same rules in memory, so that the engine's
-//! claim, merge-back, exactly-once and outage rules are unit-tested without Redis.
+//! plus this engine's claims. `RedisStatsStore` (viewer_stats.rs) is the real one;
+//! `MemoryStatsStore` (memory.rs) keeps the same rules in memory, so that the engine's claim,
+//! merge-back, exactly-once and outage rules are unit-tested without Redis.
 
 use super::packed::PackedViewers;
 use crate::error::Result;

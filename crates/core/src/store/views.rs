@@ -1,4 +1,4 @@
-//! Redis commands of view counting (spec 3.2-3.6), atomic where PeerTube is not (Q5): a counted
+//! Redis commands of view counting (B12-B16), atomic where PeerTube is not (Q5): a counted
 //! view is one script (dedup key + increments), a drain is one script per batch.
 
 use super::connection::RedisConnection;

@@ -141,6 +141,15 @@ impl Js {
     }
   }
 
+  /// `undefined` in `env` (a field a request does not read).
+  pub fn undefined_in(env: sys::napi_env) -> Result<Js> {
+    let mut out = ptr::null_mut();
+    // SAFETY: a live env of the current callback.
+    let status = unsafe { sys::napi_get_undefined(env, &mut out) };
+    check(env, status, "undefined")?;
+    Ok(Js::new(env, out))
+  }
+
   /// `self[name]` (the caller checked that `self` is an object).
   pub fn get(self, name: &str, field: &str) -> Result<Js> {
     let key =

@@ -6,81 +6,43 @@ use super::errors::to_napi;
 use super::js::{Builder, Js};
 use super::options::{self, input};
 use super::promise::{ready, rejected, resolved, spawn};
+use super::requests::LocalViewArgs;
 use super::setup::read_shared;
+use super::shapes::report;
 use super::uuid_cache::UuidCache;
+use super::viewer_counters as counters_ops;
 use super::viewer_counters::{
-  build_counters_engine, clean_report, remote_input, result_counter, scopes, send_view_fn,
-  video_id, JsCountersHost,
+  build_counters_engine, remote_view_request, send_view_fn, JsCountersHost, RemoteRule,
 };
-use super::viewer_stats::{build_stats_engine, process_report, JsStatsHost};
-use super::views::{buffer_drain, build_views_engine, hourly_drain, remote_view, JsViewsHost};
+use super::viewer_stats as stats_ops;
+use super::viewer_stats::{build_stats_engine, JsStatsHost};
+use super::views::{buffer_drain, build_views_engine, hourly_drain, JsViewsHost};
 use napi::bindgen_prelude::{Env, Unknown};
-use napi::sys;
 use napi::JsValue;
 use napi_derive::napi;
 use std::sync::Arc;
-use views_core::engine::manager::{FastPath, LocalViewRequest, Manager, ViewOutcome};
-use views_core::error::{Error, Result};
-use views_core::rules::identity::PEERTUBE_SALT;
+use views_core::engine::manager::{FastPath, LocalViewRequest, Manager};
+use views_core::error::Result;
 
 type Engines = Manager<JsStatsHost, JsCountersHost, JsViewsHost>;
 
-fn outcome_to_js(b: &Builder, outcome: ViewOutcome) -> Result<sys::napi_value> {
-  let object = b.object()?;
-  b.set(object, "successView", b.boolean(outcome.success_view)?)?;
-  b.set(object, "successViewer", b.boolean(outcome.success_viewer)?)?;
-  Ok(object)
-}
-
 /// The request's `sessionId`: not read at all when session ids are not trusted (PeerTube then
 /// ignores it), else [`input::view_session_id_value`].
-fn request_session_id(
+/// Reads a local view: by its object when `object` is given (the object path), else from the
+/// positional arguments. An untrusted `sessionId` is not read at all (PeerTube ignores it).
+fn read_request(
+  env: &Env,
   engines: &Engines,
-  value: impl FnOnce() -> Result<Js>,
-) -> Result<Option<String>> {
-  if engines.trust_session_id {
-    input::view_session_id_value(value()?)
+  value: Unknown,
+  uuids: &UuidCache,
+) -> Result<LocalViewRequest> {
+  let skip: &[&str] = if engines.identity.trust_session_id {
+    &[]
   } else {
-    Ok(None)
-  }
-}
-
-fn read_request(env: &Env, engines: &Engines, value: Unknown) -> Result<LocalViewRequest> {
-  let object = Js::new(env.raw(), value.raw()).expect_object("input")?;
-  Ok(LocalViewRequest {
-    video: input::video_for_view(input::video_object(object)?)?,
-    current_time: input::current_time(object)?,
-    session_id: request_session_id(engines, || object.get_c(c"sessionId", "sessionId"))?,
-    event: input::view_event(object)?,
-    ip: input::ip(object)?,
-  })
-}
-
-/// Health of the three engines.
-#[napi(object)]
-pub struct ManagerInternalStats {
-  /// Viewer stats held in memory.
-  pub cached_viewers: f64,
-  /// Viewer stats waiting to be written to Redis.
-  pub pending_writes: f64,
-  /// Viewer stats being persisted.
-  pub in_flight: f64,
-  /// Duration of the last stats sync, ms.
-  pub last_sync_ms: f64,
-  /// Duration of the last stats processing, ms.
-  pub last_process_ms: f64,
-  /// Viewer counter entries.
-  pub viewers: f64,
-  /// Views decided while Redis was down, not yet written.
-  pub pending_views: f64,
-  /// View activities waiting for `sendView`.
-  pub pending_federation: f64,
-  /// Redis errors since start.
-  pub redis_errors: f64,
-  /// Host callback failures since start.
-  pub callback_errors: f64,
-  /// Heartbeats of new viewers dropped because `maxPendingWrites` viewers waited for Redis.
-  pub dropped_heartbeats: f64,
+    &["sessionId"]
+  };
+  let args = LocalViewArgs::from_object_skipping(Js::new(env.raw(), value.raw()), skip)?;
+  local_view_request(args, engines, uuids)
 }
 
 /// PeerTube's `VideoViewsManager`, natively: `processLocalView` for player heartbeats,
@@ -92,22 +54,20 @@ pub struct VideoViewsManager {
   uuids: Arc<UuidCache>,
 }
 
-/// What the bound `processLocalViewArgs` holds (see [`super::entry`]).
+/// What the bound `processLocalView` holds (see [`super::entry`]).
 struct LocalViewEntry {
   engines: Arc<Engines>,
   uuids: Arc<UuidCache>,
 }
 
-/// Reads the arguments of `processLocalViewArgs`.
-fn local_view_args(
-  args: [Js; 9],
+/// Validates a local view's fields ([`LocalViewArgs`]).
+fn local_view_request(
+  args: LocalViewArgs,
   engines: &Engines,
   uuids: &UuidCache,
 ) -> Result<LocalViewRequest> {
-  let [video_id, video_uuid, video_remote, video_duration, video_is_live, current_time, ip, session_id, view_event] =
-    args;
-  let info = input::video_info_values(video_id, video_uuid, video_remote, uuids)?;
-  let (duration, is_live) = input::duration_and_live(video_duration, video_is_live)?;
+  let info = input::video_info_values(args.video_id, args.video_uuid, args.video_remote, uuids)?;
+  let (duration, is_live) = input::duration_and_live(args.video_duration, args.video_is_live)?;
   Ok(LocalViewRequest {
     video: views_core::engine::views::VideoForView {
       info,
@@ -116,20 +76,32 @@ fn local_view_args(
     },
     current_time: views_core::rules::validate::current_time(
       "currentTime",
-      current_time.number("currentTime")?,
+      args.current_time.number("currentTime")?,
     )?,
-    session_id: request_session_id(engines, || Ok(session_id))?,
-    event: input::view_event_value(view_event)?,
-    ip: ip.optional(|v| v.string("ip", 128))?,
+    session_id: if engines.identity.trust_session_id {
+      input::view_session_id_value(args.session_id)?
+    } else {
+      None
+    },
+    event: input::view_event_value(args.view_event)?,
+    ip: args.ip.optional(|v| v.string("ip", 128))?,
   })
 }
 
-/// The bound `processLocalViewArgs`.
-fn local_view_entry(env: &Env, entry: &Arc<LocalViewEntry>, args: [Js; 9]) -> napi::Result<Raw> {
+/// The bound `processLocalView`: the positional path.
+fn local_view_entry(
+  env: &Env,
+  entry: &Arc<LocalViewEntry>,
+  args: [Js; LocalViewArgs::LEN],
+) -> napi::Result<Raw> {
   local_view(
     env,
     &entry.engines,
-    local_view_args(args, &entry.engines, &entry.uuids),
+    local_view_request(
+      LocalViewArgs::from_array(args),
+      &entry.engines,
+      &entry.uuids,
+    ),
   )
 }
 
@@ -146,7 +118,7 @@ fn local_view(
     Err(err) => return rejected(env, &err),
   };
   match engines.process_in_memory(&prepared) {
-    Ok(FastPath::Done(outcome)) => ready(env, |b| outcome_to_js(b, outcome)),
+    Ok(FastPath::Done(outcome)) => ready(env, |b| report(b, outcome)),
     Ok(FastPath::NeedsView {
       success_viewer,
       watch_time,
@@ -160,7 +132,7 @@ fn local_view(
             .await
         }
       },
-      outcome_to_js,
+      report,
     ),
     Ok(FastPath::NeedsStats) => spawn(
       env,
@@ -168,7 +140,7 @@ fn local_view(
         let engines = engines.clone();
         async move { engines.process(&prepared).await }
       },
-      outcome_to_js,
+      report,
     ),
     Err(err) => rejected(env, &err),
   }
@@ -190,19 +162,22 @@ impl VideoViewsManager {
       let shared = read_shared(object)?;
       let send = send_view_fn(&env, host)?;
       let stats = build_stats_engine(&env, object, host, &shared)?;
-      let counters = build_counters_engine(&env, object, host, shared.logger.clone(), &send)?;
+      let counters = build_counters_engine(
+        &env,
+        object,
+        host,
+        &shared.calls,
+        shared.logger.clone(),
+        &send,
+      )?;
       let views = build_views_engine(&env, object, host, &shared, send)?;
-      let salt = options::prop(object, "identitySalt", "identitySalt")?
-        .optional(|v| v.string("identitySalt", 1024))?
-        .unwrap_or_else(|| PEERTUBE_SALT.to_string());
       let engines = Manager {
         stats: Arc::new(stats),
         counters: Arc::new(counters),
         views: Arc::new(views),
-        trust_session_id: options::boolean(object, "trustViewerSessionId", true)?,
-        identity_salt: salt,
+        identity: options::read_options(object)?,
       };
-      Ok((engines, shared.auto_start))
+      Ok((engines, shared.calls.auto_start))
     })();
     let (engines, auto_start) = built.map_err(|e| to_napi(env.raw(), &e))?;
     if auto_start {
@@ -226,68 +201,27 @@ impl VideoViewsManager {
   #[napi(
     catch_unwind,
     ts_args_type = "input: LocalViewRequest",
-    ts_return_type = "{ successView: boolean; successViewer: boolean } | Promise<{ successView: boolean; successViewer: boolean }>"
+    ts_return_type = "ViewOutcome | Promise<ViewOutcome>"
   )]
   pub fn process_local_view(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
-    let request = read_request(&env, &self.engines, input);
+    let request = read_request(&env, &self.engines, input, &self.uuids);
     local_view(&env, &self.engines, request)
   }
 
-  /// `processLocalView` with the fields as arguments (`video.id, video.uuid, video.remote,
-  /// video.duration, video.isLive, currentTime, ip, sessionId, viewEvent`): what the JS wrapper
-  /// calls after reading the input object. Same validation, errors and result.
+  /// `processLocalView` as a plain function bound to these engines, taking the fields as
+  /// arguments in the order of `requestFields()['VideoViewsManager.processLocalView']` (same
+  /// validation, errors and result), without the per-call class dispatch; the JS wrapper's
+  /// `processLocalView` calls it. It keeps the engines alive as long as it is reachable.
   #[napi(
     catch_unwind,
-    ts_args_type = "videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, videoDuration: number | null | undefined, videoIsLive: boolean | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string | null | undefined, viewEvent: string | null | undefined",
-    ts_return_type = "{ successView: boolean; successViewer: boolean } | Promise<{ successView: boolean; successViewer: boolean }>"
-  )]
-  #[allow(clippy::too_many_arguments)]
-  pub fn process_local_view_args(
-    &self,
-    env: Env,
-    video_id: Unknown,
-    video_uuid: Unknown,
-    video_remote: Unknown,
-    video_duration: Unknown,
-    video_is_live: Unknown,
-    current_time: Unknown,
-    ip: Unknown,
-    session_id: Unknown,
-    view_event: Unknown,
-  ) -> napi::Result<Raw> {
-    let js = |v: Unknown| Js::new(env.raw(), v.raw());
-    let args = [
-      js(video_id),
-      js(video_uuid),
-      js(video_remote),
-      js(video_duration),
-      js(video_is_live),
-      js(current_time),
-      js(ip),
-      js(session_id),
-      js(view_event),
-    ];
-    local_view(
-      &env,
-      &self.engines,
-      local_view_args(args, &self.engines, &self.uuids),
-    )
-  }
-
-  /// `processLocalViewArgs` as a plain function bound to these engines (same arguments,
-  /// validation, errors and result), without the per-call class dispatch (type-tag check,
-  /// unwrap, borrow tracking); the JS wrapper's `processLocalView` calls it. It keeps the
-  /// engines alive as long as it is reachable.
-  #[napi(
-    catch_unwind,
-    ts_return_type = "(videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, videoDuration: number | null | undefined, videoIsLive: boolean | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string | null | undefined, viewEvent: string | null | undefined) => { successView: boolean; successViewer: boolean } | Promise<{ successView: boolean; successViewer: boolean }>"
+    ts_return_type = "(...args: LocalViewRequestArgs) => ViewOutcome | Promise<ViewOutcome>"
   )]
   pub fn process_local_view_function(&self, env: Env) -> napi::Result<Raw> {
     let entry = Arc::new(LocalViewEntry {
       engines: self.engines.clone(),
       uuids: self.uuids.clone(),
     });
-    super::entry::bound_function(&env, c"processLocalViewArgs", entry, local_view_entry)
+    super::entry::bound_function(&env, c"processLocalView", entry, local_view_entry)
   }
 
   /// A View activity from another instance. With `viewerExpires` it is a viewer (counters:
@@ -295,37 +229,27 @@ impl VideoViewsManager {
   /// view is counted; without, it is a view (buffered if the video is ours, hourly stats).
   #[napi(
     catch_unwind,
-    ts_args_type = "input: { video: VideoRef & { uuid: string }; viewerId: string; viewerExpires?: Date | number | string | null; viewerResultCounter?: number | null }",
+    ts_args_type = "input: RemoteViewRequest",
     ts_return_type = "Promise<void>"
   )]
   pub fn process_remote_view(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
-    let has_expires = Js::new(env.raw(), input.raw())
-      .expect_object("input")
-      .and_then(|o| options::prop(o, "viewerExpires", "viewerExpires"))
-      .map(|v| !v.kind().is_nullish());
-    match has_expires {
-      Err(err) => rejected(&env, &err),
-      Ok(true) => {
-        let added = remote_input(&env, input).and_then(|(video, id, expires, object)| {
-          if video.remote {
-            let counter = result_counter(object)?;
-            self
-              .engines
-              .counters
-              .add_remote_viewer_on_remote_video(&video, &id, expires, counter)
-          } else {
-            self
-              .engines
-              .counters
-              .add_remote_viewer_on_local_video(&video, &id, expires)
-          }
-        });
-        match added {
-          Ok(_) => resolved(&env, Builder::undefined),
-          Err(err) => rejected(&env, &err),
-        }
+    let request = remote_view_request(&env, input, RemoteRule::ViewOrViewer);
+    let in_memory = request
+      .as_ref()
+      .map_err(Clone::clone)
+      .and_then(|request| self.engines.process_remote_view_in_memory(request));
+    match (in_memory, request) {
+      (Err(err), _) => rejected(&env, &err),
+      (Ok(true), _) => resolved(&env, Builder::undefined),
+      (Ok(false), Ok(request)) => {
+        let engines = self.engines.clone();
+        spawn(
+          &env,
+          async move { engines.process_remote_view(&request).await },
+          |b, ()| b.undefined(),
+        )
       }
-      Ok(false) => remote_view(&env, self.engines.views.clone(), input),
+      (Ok(false), Err(err)) => rejected(&env, &err),
     }
   }
 
@@ -335,24 +259,21 @@ impl VideoViewsManager {
     ts_args_type = "options: { viewerScope: 'local' | 'remote'; videoScope: 'local' | 'remote' }"
   )]
   pub fn get_total_viewers(&self, env: Env, options: Unknown) -> napi::Result<f64> {
-    scopes(&env, options)
-      .map(|(viewer, video)| self.engines.counters.total(viewer, video) as f64)
-      .map_err(|e| to_napi(env.raw(), &e))
+    counters_ops::total_viewers(&env, &self.engines.counters, options)
   }
 
   /// Viewers of one video. Synchronous, O(1).
   #[napi(catch_unwind, ts_args_type = "video: { id: number }")]
   pub fn get_total_viewers_of(&self, env: Env, video: Unknown) -> napi::Result<f64> {
-    video_id(&env, video)
-      .map(|id| self.engines.counters.total_of(id) as f64)
-      .map_err(|e| to_napi(env.raw(), &e))
+    counters_ops::total_viewers_of(&env, &self.engines.counters, video)
   }
 
-  /// Watch time in seconds of a viewer identity on a video (0 if unknown).
+  /// Watch time in seconds of a viewer identity on a video (0 if unknown): from memory when
+  /// cached (a number), else a Promise. Use `await`.
   #[napi(
     catch_unwind,
     ts_args_type = "videoId: number, sessionId: string",
-    ts_return_type = "Promise<number>"
+    ts_return_type = "Promise<number> | number"
   )]
   pub fn get_watch_time(
     &self,
@@ -360,61 +281,25 @@ impl VideoViewsManager {
     video_id: Unknown,
     session_id: Unknown,
   ) -> napi::Result<Raw> {
-    let viewer = (|| -> Result<_> {
-      let video_id = views_core::rules::validate::database_id(
-        "videoId",
-        Js::new(env.raw(), video_id.raw()).number("videoId")?,
-      )?;
-      let session_id = input::session_id_value(Js::new(env.raw(), session_id.raw()))?;
-      Ok(views_core::engine::viewer_stats::ViewerId {
-        session_id: session_id.into(),
-        video_id,
-      })
-    })();
-    let viewer = match viewer {
-      Ok(viewer) => viewer,
-      Err(err) => return rejected(&env, &err),
-    };
-    let engines = self.engines.clone();
-    spawn(
-      &env,
-      async move { engines.stats.watch_time(&viewer).await },
-      |b, s| b.number(s as f64),
-    )
+    stats_ops::watch_time(&env, &self.engines.stats, video_id, session_id)
   }
 
   /// Persists expired viewer stats through `host.saveViewerStats` (PeerTube's debug command
   /// `process-video-viewers`).
-  #[napi(
-    catch_unwind,
-    ts_return_type = "Promise<{ scanned: number; expired: number; persisted: number; discarded: number; failed: number; orphansRemoved: number }>"
-  )]
+  #[napi(catch_unwind, ts_return_type = "Promise<ProcessReport>")]
   pub fn process_viewer_stats(&self, env: Env) -> napi::Result<Raw> {
-    let engines = self.engines.clone();
-    spawn(
-      &env,
-      async move { engines.stats.process().await },
-      process_report,
-    )
+    stats_ops::process(&env, &self.engines.stats)
   }
 
   /// Writes pending viewer stats to Redis now.
-  #[napi(catch_unwind, ts_return_type = "Promise<{ written: number }>")]
+  #[napi(catch_unwind, ts_return_type = "Promise<SyncReport>")]
   pub fn sync_redis_writes(&self, env: Env) -> napi::Result<Raw> {
-    let engines = self.engines.clone();
-    spawn(
-      &env,
-      async move { engines.stats.sync().await },
-      super::viewer_stats::sync_report,
-    )
+    stats_ops::sync(&env, &self.engines.stats)
   }
 
   /// Drains the local view buffer into `host.incrementVideoViews` (PeerTube's debug command
   /// `process-video-views-buffer`).
-  #[napi(
-    catch_unwind,
-    ts_return_type = "Promise<{ videos: number; views: number; failed: number }>"
-  )]
+  #[napi(catch_unwind, ts_return_type = "Promise<DrainReport>")]
   pub fn process_views_buffer(&self, env: Env) -> napi::Result<Raw> {
     buffer_drain(&env, self.engines.views.clone())
   }
@@ -424,61 +309,29 @@ impl VideoViewsManager {
   #[napi(
     catch_unwind,
     ts_args_type = "hour?: number",
-    ts_return_type = "Promise<{ videos: number; views: number; failed: number }>"
+    ts_return_type = "Promise<DrainReport>"
   )]
   pub fn process_hourly_view_stats(&self, env: Env, hour: Option<Unknown>) -> napi::Result<Raw> {
     hourly_drain(&env, self.engines.views.clone(), hour)
   }
 
   /// One viewer counters cleanup pass.
-  #[napi(
-    catch_unwind,
-    ts_return_type = "Promise<{ videos: number; expired: number; federated: number }>"
-  )]
+  #[napi(catch_unwind, ts_return_type = "Promise<CleanReport>")]
   pub fn clean_viewer_counters(&self, env: Env) -> napi::Result<Raw> {
-    let engines = self.engines.clone();
-    spawn(
-      &env,
-      async move { Ok(engines.counters.clean().await) },
-      clean_report,
-    )
+    counters_ops::clean(&env, &self.engines.counters)
   }
 
   /// Reopens the GeoIP databases whose files appeared or changed (PeerTube downloads them after
   /// start; the engine also checks every `geoIpCheckInterval`); resolves with which are open.
-  #[napi(
-    catch_unwind,
-    ts_return_type = "Promise<{ country: boolean; city: boolean; reloaded: number }>"
-  )]
+  #[napi(catch_unwind, ts_return_type = "Promise<GeoIpState>")]
   pub fn reload_geo_ip(&self, env: Env) -> napi::Result<Raw> {
-    let engines = self.engines.clone();
-    spawn(
-      &env,
-      async move { Ok(engines.stats.reload_geoip().await) },
-      super::viewer_stats::geoip_report,
-    )
+    stats_ops::reload_geoip(&env, &self.engines.stats)
   }
 
   /// Health of the three engines (synchronous).
-  #[napi(catch_unwind)]
-  pub fn get_internal_stats(&self) -> ManagerInternalStats {
-    let stats = self.engines.stats.health();
-    let counters = self.engines.counters.health();
-    let (pending_views, views_callback_errors, views_redis_errors) = self.engines.views.health();
-    ManagerInternalStats {
-      cached_viewers: stats.cached_viewers as f64,
-      pending_writes: stats.pending_writes as f64,
-      in_flight: stats.in_flight as f64,
-      last_sync_ms: stats.last_sync_ms as f64,
-      last_process_ms: stats.last_process_ms as f64,
-      viewers: counters.viewers as f64,
-      pending_views: pending_views as f64,
-      pending_federation: counters.pending_federation as f64,
-      redis_errors: (stats.redis_errors + views_redis_errors) as f64,
-      callback_errors: (stats.callback_errors + counters.callback_errors + views_callback_errors)
-        as f64,
-      dropped_heartbeats: stats.dropped_heartbeats as f64,
-    }
+  #[napi(catch_unwind, ts_return_type = "ManagerInternalStats")]
+  pub fn get_internal_stats(&self, env: Env) -> napi::Result<Raw> {
+    ready(&env, |b| report(b, self.engines.health()))
   }
 
   /// Stops every timer, sends queued Views and writes everything pending to Redis. Idempotent;
@@ -486,15 +339,8 @@ impl VideoViewsManager {
   #[napi(catch_unwind, ts_return_type = "Promise<void>")]
   pub fn close(&self, env: Env) -> napi::Result<Raw> {
     let engines = self.engines.clone();
-    spawn(
-      &env,
-      async move {
-        engines.counters.close().await;
-        let views = engines.views.close().await;
-        let stats = engines.stats.close().await;
-        stats.map(|_| ()).and(views).map_err(|e: Error| e)
-      },
-      |b, ()| b.undefined(),
-    )
+    spawn(&env, async move { engines.close().await }, |b, ()| {
+      b.undefined()
+    })
   }
 }

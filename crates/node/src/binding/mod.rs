@@ -11,7 +11,11 @@ pub mod logger;
 pub mod manager;
 pub mod options;
 pub mod promise;
+pub mod requests;
 pub mod setup;
+pub mod shapes;
+#[cfg(test)]
+mod typescript;
 pub mod uuid_cache;
 pub mod viewer_counters;
 pub mod viewer_stats;

@@ -4,6 +4,7 @@ use super::js::{Js, Kind};
 use views_core::error::{Error, Result};
 use views_core::geoip::GeoIpConfig;
 use views_core::rules::duration::parse_duration_ms;
+use views_core::rules::options::{OptionKind, OptionValue, Options};
 use views_core::rules::validate;
 use views_core::store::{RedisConfig, SentinelConfig};
 
@@ -15,11 +16,40 @@ pub fn prop(object: Js, name: &str, field: &str) -> Result<Js> {
   object.get(name, field)
 }
 
+/// Reads an option set declared in the core: each option by its [`OptionKind`], the declared
+/// default for those absent (`undefined` or `null`).
+pub fn read_options<O: Options>(object: Js) -> Result<O> {
+  let mut options = O::default();
+  for (field, kind) in O::SHAPE.fields.iter().zip(O::KINDS) {
+    let name = field.name;
+    let value = prop(object, name, name)?;
+    if value.kind().is_nullish() {
+      continue;
+    }
+    let value = match kind {
+      OptionKind::Duration => OptionValue::Ms(duration_value(value, name)?),
+      OptionKind::Count { max } => OptionValue::Count(count_value(value, name, *max)?),
+      OptionKind::Flag => OptionValue::Flag(value.boolean(name)?),
+      OptionKind::Text { max } => OptionValue::Text(value.string(name, *max)?),
+    };
+    options.set(name, value)?;
+  }
+  Ok(options)
+}
+
 /// A duration option: ms as a number, or a PeerTube duration string; `default_ms` if absent.
 pub fn duration(object: Js, name: &str, default_ms: u64) -> Result<u64> {
   let value = prop(object, name, name)?;
+  if value.kind().is_nullish() {
+    Ok(default_ms)
+  } else {
+    duration_value(value, name)
+  }
+}
+
+/// A duration value (present).
+fn duration_value(value: Js, name: &str) -> Result<u64> {
   match value.kind() {
-    kind if kind.is_nullish() => Ok(default_ms),
     Kind::Number => validate::positive_duration_ms(name, value.number(name)?),
     Kind::String => {
       let text = value.string(name, 64)?;
@@ -36,16 +66,16 @@ pub fn duration(object: Js, name: &str, default_ms: u64) -> Result<u64> {
   }
 }
 
-/// A positive integer option within `[1, max]`.
-pub fn positive_integer(object: Js, name: &str, default: u64, max: u64) -> Result<u64> {
-  let value = prop(object, name, name)?;
-  match value.optional(|v| v.number(name))? {
-    None => Ok(default),
-    Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= max as f64 => Ok(n as u64),
-    Some(n) => Err(Error::invalid_range(
+/// A positive integer value within `[1, max]`.
+fn count_value(value: Js, name: &str, max: u64) -> Result<u64> {
+  let n = value.number(name)?;
+  if n.fract() == 0.0 && n >= 1.0 && n <= max as f64 {
+    Ok(n as u64)
+  } else {
+    Err(Error::invalid_range(
       name,
       format!("must be an integer from 1 to {max} (got {n})"),
-    )),
+    ))
   }
 }
 
@@ -239,17 +269,9 @@ pub mod input {
   use super::*;
   use views_core::rules::sections::ViewEvent;
 
-  fn id_of(video: Js) -> Result<u64> {
-    id_value(video.get_c(c"id", "video.id")?)
-  }
-
   /// A `video.id` value.
   pub fn id_value(value: Js) -> Result<u64> {
     validate::database_id("video.id", value.number("video.id")?)
-  }
-
-  fn uuid_of(video: Js) -> Result<String> {
-    uuid_value(video.get_c(c"uuid", "video.uuid")?)
   }
 
   /// A required `video.uuid` value.
@@ -264,10 +286,6 @@ pub mod input {
       return Err(Error::invalid_range("video.uuid", "must not be empty"));
     }
     Ok(())
-  }
-
-  fn remote_of(video: Js) -> Result<bool> {
-    remote_value(video.get_c(c"remote", "video.remote")?)
   }
 
   /// A `video.remote` value (absent: `false`).
@@ -321,32 +339,27 @@ pub mod input {
     input.get_c(c"video", "video")?.expect_object("video")
   }
 
-  /// A video as the counters need it: `{ id, uuid, remote }` (uuid required).
-  pub fn video_info(video: Js) -> Result<views_core::rules::counters::VideoInfo> {
+  /// A video as the counters need it, from its `id`, `uuid` (required) and `remote` values.
+  pub fn video_info(
+    id: Js,
+    uuid: Js,
+    remote: Js,
+  ) -> Result<views_core::rules::counters::VideoInfo> {
     Ok(views_core::rules::counters::VideoInfo {
-      id: id_of(video)?,
-      uuid: uuid_of(video)?.into(),
-      remote: remote_of(video)?,
+      id: id_value(id)?,
+      uuid: uuid_value(uuid)?.into(),
+      remote: remote_value(remote)?,
     })
   }
 
-  /// A video as view counting needs it: `{ id, uuid, remote, duration, isLive }`.
-  pub fn video_for_view(video: Js) -> Result<views_core::engine::views::VideoForView> {
-    let info = video_info(video)?;
-    let (duration, is_live) = duration_and_live(
-      video.get_c(c"duration", "video.duration")?,
-      video.get_c(c"isLive", "video.isLive")?,
-    )?;
-    Ok(views_core::engine::views::VideoForView {
-      info,
-      duration,
-      is_live,
-    })
-  }
-
-  /// `input.sessionId` (validated), required.
-  pub fn session_id(input: Js) -> Result<String> {
-    session_id_value(input.get_c(c"sessionId", "sessionId")?)
+  /// A video object as the counters need it: `{ id, uuid, remote }` (a host's answer, a View's
+  /// `video`).
+  pub fn video_info_object(video: Js) -> Result<views_core::rules::counters::VideoInfo> {
+    video_info(
+      video.get_c(c"id", "video.id")?,
+      video.get_c(c"uuid", "video.uuid")?,
+      video.get_c(c"remote", "video.remote")?,
+    )
   }
 
   /// A session id value (validated) as a packed key, without allocating for packable ids.
@@ -371,29 +384,9 @@ pub mod input {
     Ok(text)
   }
 
-  /// `input.currentTime`.
-  pub fn current_time(input: Js) -> Result<u32> {
-    validate::current_time(
-      "currentTime",
-      input
-        .get_c(c"currentTime", "currentTime")?
-        .number("currentTime")?,
-    )
-  }
-
-  /// `input.viewEvent`: absent or `'seek'`.
-  pub fn view_event(input: Js) -> Result<Option<ViewEvent>> {
-    view_event_value(input.get_c(c"viewEvent", "viewEvent")?)
-  }
-
   /// A `viewEvent` value: absent or `'seek'`.
   pub fn view_event_value(value: Js) -> Result<Option<ViewEvent>> {
     let text = value.optional(|v| v.string("viewEvent", 64))?;
     validate::view_event("viewEvent", text.as_deref())
-  }
-
-  /// `input.ip`: absent or a string (GeoIP copes with anything).
-  pub fn ip(input: Js) -> Result<Option<String>> {
-    input.get_c(c"ip", "ip")?.optional(|v| v.string("ip", 128))
   }
 }

@@ -1,9 +1,10 @@
-//! Options shared by every class: `logger`, `redis`, `webserverHost`, `autoStart`.
+//! Options shared by every class: `logger`, `redis`, `webserverHost`, and [`HostCallOptions`].
 
 use super::js::Js;
 use super::logger::read_logger;
 use super::options;
 use std::sync::Arc;
+use views_core::engine::options::HostCallOptions;
 use views_core::error::Result;
 use views_core::log::Logger;
 use views_core::rules::keys::redis_prefix;
@@ -17,8 +18,8 @@ pub struct Shared {
   pub prefix: String,
   /// One Redis connection for all engines.
   pub connection: Arc<RedisConnection>,
-  /// Whether timers run.
-  pub auto_start: bool,
+  /// `autoStart` and `callbackTimeout`.
+  pub calls: HostCallOptions,
 }
 
 /// Reads the shared options of `object` (does not connect).
@@ -30,15 +31,15 @@ pub fn read_shared(object: Js) -> Result<Shared> {
     logger,
     prefix: redis_prefix(&host),
     connection: Arc::new(RedisConnection::new(&redis)?),
-    auto_start: options::boolean(object, "autoStart", true)?,
+    calls: options::read_options(object)?,
   })
 }
 
-/// Reads only the logger and `autoStart` (engines without Redis).
-pub fn read_logger_and_auto_start(object: Js) -> Result<(Logger, bool)> {
+/// Reads only the logger and the shared options (engines without Redis).
+pub fn read_logger_and_calls(object: Js) -> Result<(Logger, HostCallOptions)> {
   Ok((
     read_logger(options::prop(object, "logger", "logger")?)?,
-    options::boolean(object, "autoStart", true)?,
+    options::read_options(object)?,
   ))
 }
 

@@ -5,7 +5,9 @@ use super::errors::to_napi;
 use super::js::{Builder, Js, Kind};
 use super::options::{self, input};
 use super::promise::{ready, rejected, spawn};
-use super::setup::{read_logger_and_auto_start, usable};
+use super::requests::{JoinArgs, RemoteViewArgs};
+use super::setup::{read_logger_and_calls, usable};
+use super::shapes::report;
 use super::uuid_cache::UuidCache;
 use napi::bindgen_prelude::{Env, FromNapiValue, Unknown};
 use napi::sys;
@@ -14,9 +16,9 @@ use napi_derive::napi;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use views_core::engine::viewer_counters::{
-  CleanReport, CountersConfig, CountersHost, ViewerCountersEngine,
-};
+use views_core::engine::manager::{RemoteViewRequest, RemoteViewer};
+use views_core::engine::options::HostCallOptions;
+use views_core::engine::viewer_counters::{CountersConfig, CountersHost, ViewerCountersEngine};
 use views_core::error::{Error, Result};
 use views_core::rules::counters::{Scope, VideoInfo, ViewerView};
 use views_core::rules::session::SessionKey;
@@ -31,7 +33,7 @@ impl FromNapiValue for LoadedVideo {
       return Ok(LoadedVideo(None));
     }
     js.expect_object("loadVideo() result")
-      .and_then(input::video_info)
+      .and_then(input::video_info_object)
       .map(|video| LoadedVideo(Some(video)))
       .map_err(|e| napi::Error::from_reason(e.message))
   }
@@ -129,17 +131,6 @@ fn scope(value: Js, field: &str) -> Result<Scope> {
   }
 }
 
-/// Health figures of the counters.
-#[napi(object)]
-pub struct ViewerCountersInternalStats {
-  /// Viewer entries tracked (local and remote).
-  pub viewers: f64,
-  /// View activities waiting for `sendView`.
-  pub pending_federation: f64,
-  /// Failed `loadVideo`/`sendView` calls since start.
-  pub callback_errors: f64,
-}
-
 /// PeerTube's `VideoViewerCounters`: concurrent viewers per video with native state, client
 /// notifications and the viewers federation protocol (v1, or v2 where the origin sends one
 /// total instead of one View per viewer). Totals are maintained incrementally: the getters are
@@ -153,19 +144,16 @@ pub struct VideoViewerCounters {
   uuids: Arc<UuidCache>,
 }
 
-/// What the bound `addLocalViewerArgs` holds (see [`super::entry`]).
+/// What the bound `addLocalViewer` holds (see [`super::entry`]).
 struct JoinEntry {
   engine: Arc<ViewerCountersEngine<JsCountersHost>>,
   uuids: Arc<UuidCache>,
 }
 
-/// Reads the arguments of `addLocalViewerArgs`.
-fn join_args(
-  [video_id, video_uuid, video_remote, session_id]: [Js; 4],
-  uuids: &UuidCache,
-) -> Result<(VideoInfo, SessionKey)> {
-  let video = input::video_info_values(video_id, video_uuid, video_remote, uuids)?;
-  Ok((video, input::session_key_value(session_id)?))
+/// Validates a local viewer's fields ([`JoinArgs`]).
+fn join_args(args: JoinArgs, uuids: &UuidCache) -> Result<(VideoInfo, SessionKey)> {
+  let video = input::video_info_values(args.video_id, args.video_uuid, args.video_remote, uuids)?;
+  Ok((video, input::session_key_value(args.session_id)?))
 }
 
 /// Adds a read local viewer: `true` when new (synchronous); invalid input rejects.
@@ -180,13 +168,17 @@ fn join(
   }
 }
 
-/// The bound `addLocalViewerArgs`.
-fn add_local_viewer_entry(env: &Env, entry: &Arc<JoinEntry>, args: [Js; 4]) -> napi::Result<Raw> {
-  join(env, &entry.engine, join_args(args, &entry.uuids))
-}
-
-fn federation_v2_default() -> bool {
-  std::env::var("USE_VIEWERS_FEDERATION_V2").is_ok_and(|v| v == "true")
+/// The bound `addLocalViewer`: the positional path.
+fn add_local_viewer_entry(
+  env: &Env,
+  entry: &Arc<JoinEntry>,
+  args: [Js; JoinArgs::LEN],
+) -> napi::Result<Raw> {
+  join(
+    env,
+    &entry.engine,
+    join_args(JoinArgs::from_array(args), &entry.uuids),
+  )
 }
 
 /// Builds the counters engine: settings from `object`, `loadVideo`, `notifyClients` and
@@ -195,13 +187,13 @@ pub fn build_counters_engine(
   env: &Env,
   object: Js,
   callbacks: Js,
+  calls: &HostCallOptions,
   logger: views_core::log::Logger,
   send: &Arc<HostFn<ViewerView>>,
 ) -> Result<ViewerCountersEngine<JsCountersHost>> {
   let config = CountersConfig {
-    lifetime_ms: options::duration(object, "viewerCounterLifetime", 120_000)?,
-    federation_v2: options::boolean(object, "viewersFederationV2", federation_v2_default())?,
-    callback_timeout_ms: options::duration(object, "callbackTimeout", 60_000)?,
+    options: options::read_options(object)?,
+    calls: calls.clone(),
   };
   let load = options::function(callbacks, "loadVideo")?;
   let notify = options::function(callbacks, "notifyClients")?;
@@ -237,31 +229,78 @@ pub fn send_view_fn(env: &Env, callbacks: Js) -> Result<Arc<HostFn<ViewerView>>>
     .map_err(|e| usable("sendView", e))
 }
 
-pub fn clean_report(b: &Builder, report: CleanReport) -> Result<sys::napi_value> {
-  let object = b.object()?;
-  b.set(object, "videos", b.number(report.videos as f64)?)?;
-  b.set(object, "expired", b.number(report.expired as f64)?)?;
-  b.set(object, "federated", b.number(report.federated as f64)?)?;
-  Ok(object)
-}
-
 /// `{ video, viewerId, viewerExpires }` of a remote View.
-pub fn remote_input(env: &Env, value: Unknown) -> Result<(VideoInfo, String, u64, Js)> {
-  let object = Js::new(env.raw(), value.raw()).expect_object("input")?;
-  let video = input::video_info(input::video_object(object)?)?;
-  let viewer_id = options::prop(object, "viewerId", "viewerId")?.string("viewerId", 2048)?;
-  if viewer_id.is_empty() {
+pub fn remote_view_request(
+  env: &Env,
+  value: Unknown,
+  rule: RemoteRule,
+) -> Result<RemoteViewRequest> {
+  let input = Js::new(env.raw(), value.raw());
+  // The fields a View does not need are not read (a throwing getter there changes nothing):
+  // without `expires` it is a view, and the origin's counter means something on a remote video.
+  let expires = input
+    .expect_object("input")?
+    .get("viewerExpires", "viewerExpires")?;
+  let is_view = rule == RemoteRule::ViewOrViewer && expires.kind().is_nullish();
+  let skip: &[&str] = if is_view {
+    &["viewerId", "viewerExpires", "viewerResultCounter"]
+  } else {
+    &["viewerResultCounter"]
+  };
+  let args = RemoteViewArgs::from_object_skipping(input, skip)?;
+  let video = input::video_info(args.video_id, args.video_uuid, args.video_remote)?;
+  if is_view {
+    return Ok(RemoteViewRequest {
+      video,
+      viewer: None,
+    });
+  }
+  let id = args.viewer_id.string("viewerId", 2048)?;
+  if id.is_empty() {
     return Err(Error::invalid_range("viewerId", "must not be empty"));
   }
-  let expires =
-    options::prop(object, "viewerExpires", "viewerExpires")?.timestamp_ms("viewerExpires")?;
-  Ok((video, viewer_id, expires, object))
+  let expires_ms = args.viewer_expires.timestamp_ms("viewerExpires")?;
+  let read_counter = match rule {
+    RemoteRule::ViewOrViewer => video.remote,
+    RemoteRule::ViewerOnLocalVideo => false,
+    RemoteRule::ViewerOnRemoteVideo => true,
+  };
+  let result_counter = if read_counter {
+    let others: Vec<&str> = RemoteViewArgs::PATHS
+      .iter()
+      .copied()
+      .filter(|path| *path != "viewerResultCounter")
+      .collect();
+    result_counter(RemoteViewArgs::from_object_skipping(input, &others)?.viewer_result_counter)?
+  } else {
+    None
+  };
+  Ok(RemoteViewRequest {
+    video,
+    viewer: Some(RemoteViewer {
+      id,
+      expires_ms,
+      result_counter,
+    }),
+  })
+}
+
+/// Which View a request is, so that only the fields it needs are read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum RemoteRule {
+  /// PeerTube's `processRemoteView`: a viewer if it has `expires` (the counter on a remote
+  /// video), else a view.
+  ViewOrViewer,
+  /// `addRemoteViewerOnLocalVideo`: a viewer, `expires` required, no counter.
+  ViewerOnLocalVideo,
+  /// `addRemoteViewerOnRemoteVideo`: a viewer, `expires` required, its counter.
+  ViewerOnRemoteVideo,
 }
 
 /// `viewerResultCounter`: absent, or an integer `>= 0`.
-pub fn result_counter(object: Js) -> Result<Option<u64>> {
+fn result_counter(value: Js) -> Result<Option<u64>> {
   let field = "viewerResultCounter";
-  options::prop(object, field, field)?.optional(|v| {
+  value.optional(|v| {
     let n = v.number(field)?;
     if n.is_finite() && n.fract() == 0.0 && (0.0..=1e12).contains(&n) {
       Ok(n as u64)
@@ -298,6 +337,49 @@ pub fn video_id(env: &Env, video: Unknown) -> Result<u64> {
   views_core::rules::validate::database_id("video.id", id_value.number("video.id")?)
 }
 
+/// The counters operations `VideoViewerCounters` and `VideoViewsManager` both expose, written
+/// once.
+type CountersEngine = Arc<ViewerCountersEngine<JsCountersHost>>;
+
+/// `getTotalViewers({ viewerScope, videoScope })`: synchronous, O(1).
+pub fn total_viewers(env: &Env, engine: &CountersEngine, options: Unknown) -> napi::Result<f64> {
+  scopes(env, options)
+    .map(|(viewer, video)| engine.total(viewer, video) as f64)
+    .map_err(|e| to_napi(env.raw(), &e))
+}
+
+/// `getTotalViewersOf(video)`: synchronous, O(1).
+pub fn total_viewers_of(env: &Env, engine: &CountersEngine, video: Unknown) -> napi::Result<f64> {
+  video_id(env, video)
+    .map(|id| engine.total_of(id) as f64)
+    .map_err(|e| to_napi(env.raw(), &e))
+}
+
+/// `cleanViewerCounters()`.
+pub fn clean(env: &Env, engine: &CountersEngine) -> napi::Result<Raw> {
+  let engine = engine.clone();
+  spawn(env, async move { Ok(engine.clean().await) }, report)
+}
+
+impl VideoViewerCounters {
+  /// A View with `expires` (required here).
+  fn remote_viewer(
+    &self,
+    env: &Env,
+    input: Unknown,
+    rule: RemoteRule,
+  ) -> Result<(VideoInfo, RemoteViewer)> {
+    let request = remote_view_request(env, input, rule)?;
+    match request.viewer {
+      Some(viewer) => Ok((request.video, viewer)),
+      None => Err(Error::new(
+        views_core::error::ErrorCode::Internal,
+        "a required viewer was not read",
+      )),
+    }
+  }
+}
+
 #[napi]
 impl VideoViewerCounters {
   /// Creates the counters and starts their federation worker and, unless `autoStart: false`,
@@ -310,11 +392,11 @@ impl VideoViewerCounters {
   pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
     let engine = (|| -> Result<_> {
       let object = Js::new(env.raw(), options.raw()).expect_object("options")?;
-      let (logger, auto_start) = read_logger_and_auto_start(object)?;
+      let (logger, calls) = read_logger_and_calls(object)?;
       let send = send_view_fn(&env, object)?;
       Ok((
-        build_counters_engine(&env, object, object, logger, &send)?,
-        auto_start,
+        build_counters_engine(&env, object, object, &calls, logger, &send)?,
+        calls.auto_start,
       ))
     })();
     let (engine, auto_start) = engine.map_err(|e| to_napi(env.raw(), &e))?;
@@ -331,73 +413,41 @@ impl VideoViewerCounters {
   /// is queued. Bad input returns a rejected Promise.
   #[napi(
     catch_unwind,
-    ts_args_type = "input: { video: VideoRef & { uuid: string }; sessionId: string }",
+    ts_args_type = "input: LocalViewerJoin",
     ts_return_type = "boolean | Promise<boolean>"
   )]
   pub fn add_local_viewer(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
-    let read = (|| -> Result<(VideoInfo, SessionKey)> {
-      let object = Js::new(env.raw(), input.raw()).expect_object("input")?;
-      let video = input::video_info(input::video_object(object)?)?;
-      let session = input::session_key_value(object.get_c(c"sessionId", "sessionId")?)?;
-      Ok((video, session))
-    })();
+    let read = JoinArgs::from_object(Js::new(env.raw(), input.raw()))
+      .and_then(|args| join_args(args, &self.uuids));
     join(&env, &self.engine, read)
   }
 
-  /// `addLocalViewer` with the fields as arguments (`video.id, video.uuid, video.remote,
-  /// sessionId`): what the JS wrapper calls after reading the input object. Same validation,
-  /// errors and result.
+  /// `addLocalViewer` as a plain function bound to this engine, taking the fields as arguments
+  /// in the order of `requestFields()['VideoViewerCounters.addLocalViewer']` (same validation,
+  /// errors and result), without the per-call class dispatch; the JS wrapper's
+  /// `addLocalViewer` calls it. It keeps the engine alive as long as it is reachable.
   #[napi(
     catch_unwind,
-    ts_args_type = "videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, sessionId: string",
-    ts_return_type = "boolean | Promise<boolean>"
-  )]
-  pub fn add_local_viewer_args(
-    &self,
-    env: Env,
-    video_id: Unknown,
-    video_uuid: Unknown,
-    video_remote: Unknown,
-    session_id: Unknown,
-  ) -> napi::Result<Raw> {
-    let js = |v: Unknown| Js::new(env.raw(), v.raw());
-    let args = [
-      js(video_id),
-      js(video_uuid),
-      js(video_remote),
-      js(session_id),
-    ];
-    join(&env, &self.engine, join_args(args, &self.uuids))
-  }
-
-  /// `addLocalViewerArgs` as a plain function bound to this engine (same arguments, validation,
-  /// errors and result), without the per-call class dispatch (type-tag check, unwrap, borrow
-  /// tracking); the JS wrapper's `addLocalViewer` calls it. It keeps the engine alive as long as
-  /// it is reachable.
-  #[napi(
-    catch_unwind,
-    ts_return_type = "(videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, sessionId: string) => boolean | Promise<boolean>"
+    ts_return_type = "(...args: LocalViewerJoinArgs) => boolean | Promise<boolean>"
   )]
   pub fn add_local_viewer_function(&self, env: Env) -> napi::Result<Raw> {
     let entry = Arc::new(JoinEntry {
       engine: self.engine.clone(),
       uuids: self.uuids.clone(),
     });
-    super::entry::bound_function(&env, c"addLocalViewerArgs", entry, add_local_viewer_entry)
+    super::entry::bound_function(&env, c"addLocalViewer", entry, add_local_viewer_entry)
   }
 
   /// A View with `expires` from another instance on a local video: adds one viewer
   /// (deduplicated by `viewerId`). Returns `true` when the viewer is new.
-  #[napi(
-    catch_unwind,
-    ts_args_type = "input: { video: VideoRef & { uuid: string }; viewerId: string; viewerExpires: Date | number | string }"
-  )]
+  #[napi(catch_unwind, ts_args_type = "input: RemoteViewRequest")]
   pub fn add_remote_viewer_on_local_video(&self, env: Env, input: Unknown) -> napi::Result<bool> {
-    remote_input(&env, input)
-      .and_then(|(video, id, expires, _)| {
+    self
+      .remote_viewer(&env, input, RemoteRule::ViewerOnLocalVideo)
+      .and_then(|(video, viewer)| {
         self
           .engine
-          .add_remote_viewer_on_local_video(&video, &id, expires)
+          .add_remote_viewer_on_local_video(&video, &viewer.id, viewer.expires_ms)
       })
       .map_err(|e| to_napi(env.raw(), &e))
   }
@@ -405,17 +455,17 @@ impl VideoViewerCounters {
   /// A View with `expires` from another instance on a remote video. With a
   /// `viewerResultCounter` (the origin's total, protocol v2) every viewer of the video is
   /// replaced by one entry carrying it; without one, one viewer is added (deduplicated).
-  #[napi(
-    catch_unwind,
-    ts_args_type = "input: { video: VideoRef & { uuid: string }; viewerId: string; viewerExpires: Date | number | string; viewerResultCounter?: number | null }"
-  )]
+  #[napi(catch_unwind, ts_args_type = "input: RemoteViewRequest")]
   pub fn add_remote_viewer_on_remote_video(&self, env: Env, input: Unknown) -> napi::Result<bool> {
-    remote_input(&env, input)
-      .and_then(|(video, id, expires, object)| {
-        let counter = result_counter(object)?;
-        self
-          .engine
-          .add_remote_viewer_on_remote_video(&video, &id, expires, counter)
+    self
+      .remote_viewer(&env, input, RemoteRule::ViewerOnRemoteVideo)
+      .and_then(|(video, viewer)| {
+        self.engine.add_remote_viewer_on_remote_video(
+          &video,
+          &viewer.id,
+          viewer.expires_ms,
+          viewer.result_counter,
+        )
       })
       .map_err(|e| to_napi(env.raw(), &e))
   }
@@ -427,41 +477,28 @@ impl VideoViewerCounters {
     ts_args_type = "options: { viewerScope: 'local' | 'remote'; videoScope: 'local' | 'remote' }"
   )]
   pub fn get_total_viewers(&self, env: Env, options: Unknown) -> napi::Result<f64> {
-    scopes(&env, options)
-      .map(|(viewer, video)| self.engine.total(viewer, video) as f64)
-      .map_err(|e| to_napi(env.raw(), &e))
+    total_viewers(&env, &self.engine, options)
   }
 
   /// Viewers of one video (`video.id` is enough). Synchronous, O(1).
   #[napi(catch_unwind, ts_args_type = "video: { id: number }")]
   pub fn get_total_viewers_of(&self, env: Env, video: Unknown) -> napi::Result<f64> {
-    video_id(&env, video)
-      .map(|id| self.engine.total_of(id) as f64)
-      .map_err(|e| to_napi(env.raw(), &e))
+    total_viewers_of(&env, &self.engine, video)
   }
 
   /// One cleanup pass: drops expired viewers, notifies the clients of every video that had
   /// viewers (a video that drops to 0 gets one final 0) and, in v2, sends the total of each local
   /// video that still has viewers (`viewerIdentifier` = video uuid). Host failures are logged
   /// with the video uuid and never stop the other videos.
-  #[napi(
-    catch_unwind,
-    ts_return_type = "Promise<{ videos: number; expired: number; federated: number }>"
-  )]
+  #[napi(catch_unwind, ts_return_type = "Promise<CleanReport>")]
   pub fn clean_viewer_counters(&self, env: Env) -> napi::Result<Raw> {
-    let engine = self.engine.clone();
-    spawn(&env, async move { Ok(engine.clean().await) }, clean_report)
+    clean(&env, &self.engine)
   }
 
   /// Health snapshot (synchronous).
-  #[napi(catch_unwind)]
-  pub fn get_internal_stats(&self) -> ViewerCountersInternalStats {
-    let h = self.engine.health();
-    ViewerCountersInternalStats {
-      viewers: h.viewers as f64,
-      pending_federation: h.pending_federation as f64,
-      callback_errors: h.callback_errors as f64,
-    }
+  #[napi(catch_unwind, ts_return_type = "ViewerCountersInternalStats")]
+  pub fn get_internal_stats(&self, env: Env) -> napi::Result<Raw> {
+    ready(&env, |b| report(b, self.engine.health()))
   }
 
   /// Stops the cleanup timer and sends the Views still queued. Idempotent; afterwards the add

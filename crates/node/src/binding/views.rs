@@ -4,16 +4,17 @@ use super::callbacks::{call_host, host_fn, HostFn, Raw};
 use super::errors::to_napi;
 use super::js::{Builder, Js};
 use super::options::{self, input};
-use super::promise::{rejected, spawn};
+use super::promise::{ready, rejected, spawn};
+use super::requests::ViewArgs;
 use super::setup::{read_shared, usable, Shared};
+use super::shapes::report;
 use super::viewer_counters::send_view_fn;
 use napi::bindgen_prelude::{Env, Unknown};
-use napi::sys;
 use napi::JsValue;
 use napi_derive::napi;
 use std::sync::Arc;
 use views_core::engine::clock::now_ms;
-use views_core::engine::views::{DrainReport, HourlyViews, ViewsConfig, ViewsEngine, ViewsHost};
+use views_core::engine::views::{HourlyViews, VideoForView, ViewsConfig, ViewsEngine, ViewsHost};
 use views_core::error::{Error, Result};
 use views_core::rules::counters::ViewerView;
 use views_core::rules::local_time::local_hour;
@@ -52,13 +53,8 @@ pub fn build_views_engine(
   send: Arc<HostFn<ViewerView>>,
 ) -> Result<ViewsEngine<JsViewsHost>> {
   let config = ViewsConfig {
-    prefix: shared.prefix.clone(),
-    view_expiration_ms: options::duration(object, "viewExpiration", 3_600_000)?,
-    count_view_after_ms: options::duration(object, "countViewAfter", 10_000)?,
-    buffer_interval_ms: options::duration(object, "localBufferUpdateInterval", 1_800_000)?,
-    callback_timeout_ms: options::duration(object, "callbackTimeout", 60_000)?,
-    drain_concurrency: options::positive_integer(object, "drainConcurrency", 8, 1_000)? as usize,
-    dedup_capacity: 10_000,
+    options: options::read_options(object)?,
+    calls: shared.calls.clone(),
   };
   let increment = options::function(callbacks, "incrementVideoViews")?;
   let hourly = options::function(callbacks, "saveHourlyViews")?;
@@ -89,19 +85,11 @@ pub fn build_views_engine(
   };
   Ok(ViewsEngine::new(
     config,
+    shared.prefix.clone(),
     shared.connection.clone(),
     host,
     shared.logger.clone(),
   ))
-}
-
-/// The `{ videos, views, failed }` summary of a drain.
-pub fn drain_report(b: &Builder, report: DrainReport) -> Result<sys::napi_value> {
-  let object = b.object()?;
-  b.set(object, "videos", b.number(report.videos as f64)?)?;
-  b.set(object, "views", b.number(report.views as f64)?)?;
-  b.set(object, "failed", b.number(report.failed as f64)?)?;
-  Ok(object)
 }
 
 /// The hour to process: `0`-`23`, or the previous local hour when absent.
@@ -126,7 +114,7 @@ pub fn buffer_drain(env: &Env, engine: Arc<ViewsEngine<JsViewsHost>>) -> napi::R
   spawn(
     env,
     async move { engine.process_views_buffer().await },
-    drain_report,
+    report,
   )
 }
 
@@ -140,7 +128,7 @@ pub fn hourly_drain(
     Ok(hour) => spawn(
       env,
       async move { engine.process_hourly_view_stats(hour).await },
-      drain_report,
+      report,
     ),
     Err(err) => rejected(env, &err),
   }
@@ -154,7 +142,7 @@ pub fn remote_view(
 ) -> napi::Result<Raw> {
   let video = Js::new(env.raw(), input.raw())
     .expect_object("input")
-    .and_then(|o| input::video_info(input::video_object(o)?));
+    .and_then(|o| input::video_info_object(input::video_object(o)?));
   match video {
     Ok(video) => spawn(
       env,
@@ -163,17 +151,6 @@ pub fn remote_view(
     ),
     Err(err) => rejected(env, &err),
   }
-}
-
-/// Health figures of view counting.
-#[napi(object)]
-pub struct ViewsInternalStats {
-  /// Views decided while Redis was unreachable, waiting to be written.
-  pub pending_views: f64,
-  /// Failed host calls since start.
-  pub callback_errors: f64,
-  /// Redis errors since start.
-  pub redis_errors: f64,
 }
 
 /// PeerTube's `VideoViews`: decides when a heartbeat counts as a view (10 s threshold, 50 %
@@ -196,7 +173,7 @@ impl VideoViews {
       let send = send_view_fn(&env, object)?;
       Ok((
         build_views_engine(&env, object, object, &shared, send)?,
-        shared.auto_start,
+        shared.calls.auto_start,
       ))
     })();
     let (engine, auto_start) = built.map_err(|e| to_napi(env.raw(), &e))?;
@@ -211,16 +188,24 @@ impl VideoViews {
   /// on `video`; then the view is buffered in Redis and a View activity is sent.
   #[napi(
     catch_unwind,
-    ts_args_type = "input: { video: VideoRef & { uuid: string; duration?: number | null; isLive?: boolean }; sessionId: string; watchTime: number }",
+    ts_args_type = "input: LocalViewInput",
     ts_return_type = "Promise<boolean>"
   )]
   pub fn add_local_view(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
     let read = (|| -> Result<_> {
-      let object = Js::new(env.raw(), input.raw()).expect_object("input")?;
-      let video = input::video_for_view(input::video_object(object)?)?;
-      let identity = input::session_id(object)?;
-      let watch_time = options::prop(object, "watchTime", "watchTime")?.number("watchTime")?;
-      let watch_time = views_core::rules::validate::current_time("watchTime", watch_time)?;
+      let args = ViewArgs::from_object(Js::new(env.raw(), input.raw()))?;
+      let info = input::video_info(args.video_id, args.video_uuid, args.video_remote)?;
+      let (duration, is_live) = input::duration_and_live(args.video_duration, args.video_is_live)?;
+      let identity = input::session_id_value(args.session_id)?;
+      let watch_time = views_core::rules::validate::current_time(
+        "watchTime",
+        args.watch_time.number("watchTime")?,
+      )?;
+      let video = VideoForView {
+        info,
+        duration,
+        is_live,
+      };
       Ok((video, identity, u64::from(watch_time)))
     })();
     let (video, identity, watch_time) = match read {
@@ -248,10 +233,7 @@ impl VideoViews {
 
   /// Drains the local view buffer into `incrementVideoViews({ videoId, views })`, atomically:
   /// a view counted during the drain is never lost, a rejected call puts its views back.
-  #[napi(
-    catch_unwind,
-    ts_return_type = "Promise<{ videos: number; views: number; failed: number }>"
-  )]
+  #[napi(catch_unwind, ts_return_type = "Promise<DrainReport>")]
   pub fn process_views_buffer(&self, env: Env) -> napi::Result<Raw> {
     buffer_drain(&env, self.engine.clone())
   }
@@ -261,21 +243,16 @@ impl VideoViews {
   #[napi(
     catch_unwind,
     ts_args_type = "hour?: number",
-    ts_return_type = "Promise<{ videos: number; views: number; failed: number }>"
+    ts_return_type = "Promise<DrainReport>"
   )]
   pub fn process_hourly_view_stats(&self, env: Env, hour: Option<Unknown>) -> napi::Result<Raw> {
     hourly_drain(&env, self.engine.clone(), hour)
   }
 
   /// Health snapshot (synchronous).
-  #[napi(catch_unwind)]
-  pub fn get_internal_stats(&self) -> ViewsInternalStats {
-    let (pending, callback_errors, redis_errors) = self.engine.health();
-    ViewsInternalStats {
-      pending_views: pending as f64,
-      callback_errors: callback_errors as f64,
-      redis_errors: redis_errors as f64,
-    }
+  #[napi(catch_unwind, ts_return_type = "ViewsInternalStats")]
+  pub fn get_internal_stats(&self, env: Env) -> napi::Result<Raw> {
+    ready(&env, |b| report(b, self.engine.health()))
   }
 
   /// Stops the timers and writes the views kept in memory. Idempotent.

@@ -126,7 +126,7 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
       (Some(geoip), Some(ip)) => geoip.lookup(ip),
       _ => None,
     };
-    ViewerStats::new(now, beat.viewer.video_id, location)
+    ViewerStats::from_heartbeat(now, beat, location)
   }
 
   /// Applies `beat` to the cached entry, inserting `new` first when given.
@@ -189,7 +189,7 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
     }
   }
 
-  /// Watch time in seconds, 0 if the viewer is unknown (spec 1.4).
+  /// Watch time in seconds, 0 if the viewer is unknown (PeerTube's `stats?.watchTime || 0`).
   pub async fn watch_time(&self, viewer: &ViewerId) -> Result<u64> {
     if let Some(seconds) = self.watch_time_in_memory(viewer) {
       return Ok(seconds);

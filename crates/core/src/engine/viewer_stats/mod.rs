@@ -23,9 +23,11 @@ mod tests;
 mod timers;
 
 use crate::engine::host::StatsHost;
+use crate::engine::options::{EngineConfig, StatsOptions};
 use crate::error::{Error, ErrorCode, Result};
 use crate::geoip::GeoIp;
 use crate::log::{Logger, Meta};
+use crate::rules::shape::report;
 use crate::store::stats_store::StatsStore;
 use crate::store::viewer_stats::RedisStatsStore;
 use state::State;
@@ -38,70 +40,55 @@ pub use crate::rules::types::{Heartbeat, ViewerId};
 /// How many viewers go into one store transaction.
 const REDIS_BATCH: usize = 1_000;
 
-/// Settings of the viewer stats engine.
-#[derive(Clone, Debug)]
-pub struct StatsConfig {
-  /// Inactivity after which a viewer is persisted (PeerTube `VIEW_LIFETIME.VIEWER_STATS`).
-  pub lifetime_ms: u64,
-  /// Period of the write-behind sync (PeerTube `VIEWER_SYNC_REDIS`).
-  pub sync_interval_ms: u64,
-  /// Most watch sections kept per viewer (PeerTube `MAX_LOCAL_VIEWER_WATCH_SECTIONS`).
-  pub max_sections: usize,
-  /// Longest a host callback may take before it counts as failed.
-  pub callback_timeout_ms: u64,
-  /// Host persistence calls in flight at once during processing.
-  pub process_concurrency: usize,
-  /// Most viewers waiting for Redis: beyond it (Redis down for long), heartbeats of new viewers
-  /// are dropped with a warning and counted, so memory stays bounded.
-  pub max_pending_writes: usize,
-  /// How often the GeoIP database files are checked for a new version (PeerTube downloads
-  /// them after start).
-  pub geoip_check_interval_ms: u64,
+/// The viewer stats engine's settings: [`StatsOptions`] and what every engine shares.
+pub type StatsConfig = EngineConfig<StatsOptions>;
+
+report! {
+  /// What a sync wrote.
+  pub struct SyncReport as "SyncReport" {
+    /// Viewers written to Redis.
+    written: u64 = "written",
+  }
 }
 
-/// What a sync wrote.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SyncReport {
-  /// Viewers written to Redis.
-  pub written: u64,
+report! {
+  /// What a processing pass did.
+  pub struct ProcessReport as "ProcessReport" {
+    /// Members found in the Redis set.
+    scanned: u64 = "scanned",
+    /// Viewers inactive for at least the lifetime.
+    expired: u64 = "expired",
+    /// Viewers handed to the host and deleted.
+    persisted: u64 = "persisted",
+    /// Viewers with `watchTime == 0`, deleted without a host call.
+    discarded: u64 = "discarded",
+    /// Viewers whose host call failed (kept for the next pass).
+    failed: u64 = "failed",
+    /// Set members without value, removed.
+    orphans_removed: u64 = "orphansRemoved",
+  }
 }
 
-/// What a processing pass did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ProcessReport {
-  /// Members found in the Redis set.
-  pub scanned: u64,
-  /// Viewers inactive for at least the lifetime.
-  pub expired: u64,
-  /// Viewers handed to the host and deleted.
-  pub persisted: u64,
-  /// Viewers with `watchTime == 0`, deleted without a host call.
-  pub discarded: u64,
-  /// Viewers whose host call failed (kept for the next pass).
-  pub failed: u64,
-  /// Set members without value, removed.
-  pub orphans_removed: u64,
-}
-
-/// Health counters (see `getInternalStats`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct StatsHealth {
-  /// Viewers in the cache.
-  pub cached_viewers: u64,
-  /// Viewers waiting to be written to Redis.
-  pub pending_writes: u64,
-  /// Viewers being persisted right now.
-  pub in_flight: u64,
-  /// Duration of the last sync, ms.
-  pub last_sync_ms: u64,
-  /// Duration of the last processing pass, ms.
-  pub last_process_ms: u64,
-  /// Redis errors since start.
-  pub redis_errors: u64,
-  /// Host callback failures since start.
-  pub callback_errors: u64,
-  /// Heartbeats of new viewers dropped because `max_pending_writes` viewers waited for Redis.
-  pub dropped_heartbeats: u64,
+report! {
+  /// Health of the viewer stats engine (`getInternalStats()`).
+  pub struct StatsHealth as "ViewerStatsInternalStats" {
+    /// Viewer stats held in memory.
+    cached_viewers: u64 = "cachedViewers",
+    /// Viewer stats waiting to be written to Redis.
+    pending_writes: u64 = "pendingWrites",
+    /// Viewer stats being persisted.
+    in_flight: u64 = "inFlight",
+    /// Duration of the last sync, ms.
+    last_sync_ms: u64 = "lastSyncMs",
+    /// Duration of the last processing pass, ms.
+    last_process_ms: u64 = "lastProcessMs",
+    /// Redis errors since start.
+    redis_errors: u64 = "redisErrors",
+    /// Host callback failures since start.
+    callback_errors: u64 = "callbackErrors",
+    /// Heartbeats of new viewers dropped because `maxPendingWrites` viewers waited for Redis.
+    dropped_heartbeats: u64 = "droppedHeartbeats",
+  }
 }
 
 /// The viewer stats engine, on a store (Redis by default; [`crate::store::memory`] in tests).

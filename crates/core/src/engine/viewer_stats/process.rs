@@ -21,7 +21,7 @@ const CLAIM_TTL_MARGIN_MS: u64 = 60_000;
 const MAX_CLAIM_TTL_MS: u64 = 30 * 24 * 3_600_000;
 
 impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
-  /// Hands every viewer inactive for `lifetime` to the host and deletes it (spec 1.6).
+  /// Hands every viewer inactive for `lifetime` to the host and deletes it (B27).
   /// A second call while a pass runs waits for it and then runs its own pass.
   pub async fn process(&self) -> Result<ProcessReport> {
     let _pass = self.process_lock.lock().await;
@@ -70,6 +70,7 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
     let limit = Duration::from_millis(
       self
         .config
+        .calls
         .callback_timeout_ms
         .saturating_mul(waves)
         .saturating_add(5_000),

@@ -6,7 +6,6 @@ use super::{ProcessReport, ViewerId, ViewerStatsEngine, REDIS_BATCH};
 use crate::engine::host::StatsHost;
 use crate::error::{Error, ErrorCode, Result};
 use crate::log::Meta;
-use crate::rules::types::ViewerRecord;
 use crate::store::stats_store::StatsStore;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -52,7 +51,7 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
     if claims.is_empty() {
       return Vec::new();
     }
-    let records = claims.iter().map(record_of).collect();
+    let records = claims.iter().map(|c| c.stats.to_record(&c.id)).collect();
     match tokio::time::timeout(limit, self.host.save_viewer_stats(records)).await {
       Ok(Ok(outcomes)) if outcomes.len() == claims.len() => outcomes,
       Ok(Ok(_)) => vec![
@@ -152,22 +151,5 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
         }
       }
     }
-  }
-}
-
-fn record_of(claim: &Claim) -> ViewerRecord {
-  let stats = &claim.stats;
-  ViewerRecord {
-    video_id: stats.video_id,
-    session_id: claim.id.session_id.to_string(),
-    first_updated: stats.first_updated,
-    last_updated: stats.last_updated,
-    watch_sections: stats.watch_sections.as_slice().to_vec(),
-    watch_time: stats.watch_time(),
-    country: stats.location.as_ref().and_then(|l| l.country.clone()),
-    subdivision_name: stats
-      .location
-      .as_ref()
-      .and_then(|l| l.subdivision_name.clone()),
   }
 }

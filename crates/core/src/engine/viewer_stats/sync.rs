@@ -28,7 +28,7 @@ enum WriteMode {
 }
 
 impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
-  /// Writes every pending viewer to Redis (spec 1.5). A failed write stays pending.
+  /// Writes every pending viewer to Redis (B26). A failed write stays pending.
   pub async fn sync(&self) -> Result<SyncReport> {
     let _guard = self.sync_lock.lock().await;
     self.sync_locked().await

@@ -49,15 +49,11 @@ impl StatsHost for Arc<TestHost> {
 const LIFETIME_MS: u64 = 30;
 
 fn config() -> StatsConfig {
-  StatsConfig {
-    lifetime_ms: LIFETIME_MS,
-    sync_interval_ms: 3_600_000,
-    max_sections: 100,
-    callback_timeout_ms: 5_000,
-    process_concurrency: 8,
-    max_pending_writes: 1_000,
-    geoip_check_interval_ms: 3_600_000,
-  }
+  let mut config = StatsConfig::default();
+  config.options.lifetime_ms = LIFETIME_MS;
+  config.options.max_pending_writes = 1_000;
+  config.calls.callback_timeout_ms = 5_000;
+  config
 }
 
 type Engine = ViewerStatsEngine<Arc<TestHost>, MemoryStatsStore>;
