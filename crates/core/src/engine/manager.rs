@@ -157,13 +157,11 @@ impl<S: StatsHost, C: CountersHost, V: ViewsHost> Manager<S, C, V> {
   /// The heartbeat of a request, without its `ip` and `video_uuid` ([`Self::complete`] adds
   /// them when a new viewer needs them).
   fn heartbeat(&self, prepared: &Prepared) -> Heartbeat {
-    Heartbeat {
-      viewer: prepared.viewer.clone(),
-      current_time: prepared.request.current_time,
-      event: prepared.request.event,
-      ip: None,
-      video_uuid: None,
-    }
+    Heartbeat::new(
+      prepared.viewer.clone(),
+      prepared.request.current_time,
+      prepared.request.event,
+    )
   }
 
   fn complete(prepared: &Prepared, beat: &mut Heartbeat) {

@@ -95,6 +95,20 @@ pub struct Heartbeat {
   pub video_uuid: Option<String>,
 }
 
+impl Heartbeat {
+  /// A heartbeat with what every heartbeat has; the optional fields are set by their readers
+  /// (`Heartbeat { ip, ..Heartbeat::new(...) }`), so adding one changes no other constructor.
+  pub fn new(viewer: ViewerId, current_time: u32, event: Option<ViewEvent>) -> Self {
+    Heartbeat {
+      viewer,
+      current_time,
+      event,
+      ip: None,
+      video_uuid: None,
+    }
+  }
+}
+
 record! {
   /// An expired viewer handed to `saveViewerStats` (a `localVideoViewer` row and its sections).
   pub struct ViewerRecord as "ViewerStatsRecord" {

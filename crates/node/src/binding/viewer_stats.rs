@@ -110,16 +110,14 @@ fn lazy_heartbeat(args: LocalViewerArgs) -> Result<LazyHeartbeat> {
     .ip
     .optional(|v| v.check_string_len("ip", 128).map(|()| v))?;
   Ok(LazyHeartbeat {
-    beat: Heartbeat {
-      viewer: ViewerId {
+    beat: Heartbeat::new(
+      ViewerId {
         session_id,
         video_id,
       },
       current_time,
       event,
-      ip: None,
-      video_uuid: None,
-    },
+    ),
     ip,
     uuid,
   })

@@ -78,13 +78,7 @@ fn viewer(session: &str) -> ViewerId {
 }
 
 fn beat(session: &str, t: u32, seek: bool) -> Heartbeat {
-  Heartbeat {
-    viewer: viewer(session),
-    current_time: t,
-    event: seek.then_some(ViewEvent::Seek),
-    ip: None,
-    video_uuid: None,
-  }
+  Heartbeat::new(viewer(session), t, seek.then_some(ViewEvent::Seek))
 }
 
 fn sections(pairs: &[(u32, u32)]) -> Vec<WatchSection> {
