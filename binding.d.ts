@@ -198,7 +198,7 @@ export interface RemoteViewRequest {
   viewerId: string
   /** When the viewer stops counting: a `Date`, ms, or an ISO 8601 string; absent: a view, not a viewer. */
   viewerExpires?: Date | number | string | null
-  /** The origin's total (viewers federation v2) on a remote video. */
+  /** The origin's total (viewers federation v2) on a remote video (read there only). */
   viewerResultCounter?: number | null
 }
 
