@@ -841,4 +841,5 @@ module.exports.VideoViews = nativeBinding.VideoViews
 module.exports.VideoViewsManager = nativeBinding.VideoViewsManager
 module.exports.defaultOptions = nativeBinding.defaultOptions
 module.exports.getNativeMemory = nativeBinding.getNativeMemory
+module.exports.parseUserAgent = nativeBinding.parseUserAgent
 module.exports.requestFields = nativeBinding.requestFields

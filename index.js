@@ -65,13 +65,20 @@ const COUNTERS_ADD_LOCAL_VIEWER = positionalReader('VideoViewerCounters.addLocal
 const MANAGER_PROCESS_LOCAL_VIEW = positionalReader('VideoViewsManager.processLocalView')
 
 /**
- * PeerTube's `USE_VIEWERS_FEDERATION_V2` is the default of `viewersFederationV2`: the library
- * itself reads no environment. Options it cannot look at go to the native reader as they are.
+ * PeerTube 6.1 and 7.0's `USE_VIEWERS_FEDERATION_V2=true` turns `viewersFederationV2` on when
+ * the option is absent (the library itself reads no environment). Otherwise an absent option
+ * stays absent and the native reader takes `peertubeVersion`'s default (v2 from 7.1, where
+ * PeerTube dropped the variable). Options it cannot look at go to the native reader as they are.
  */
 function withEnvironmentDefaults(options) {
   try {
-    if (options !== null && typeof options === 'object' && options.viewersFederationV2 == null) {
-      return Object.assign(Object.create(options), { viewersFederationV2: process.env.USE_VIEWERS_FEDERATION_V2 === 'true' })
+    if (
+      options !== null &&
+      typeof options === 'object' &&
+      options.viewersFederationV2 == null &&
+      process.env.USE_VIEWERS_FEDERATION_V2 === 'true'
+    ) {
+      return Object.assign(Object.create(options), { viewersFederationV2: true })
     }
   } catch {}
   return options
@@ -110,6 +117,7 @@ exports.VideoViewerCounters = VideoViewerCounters
 exports.VideoViewsManager = VideoViewsManager
 exports.VideoViews = binding.VideoViews
 exports.getNativeMemory = binding.getNativeMemory
+exports.parseUserAgent = binding.parseUserAgent
 exports.requestFields = binding.requestFields
 exports.defaultOptions = binding.defaultOptions
 exports.collectMetrics = collectMetrics

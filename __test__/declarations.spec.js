@@ -6,11 +6,14 @@ const path = require('node:path')
 const views = require('../index.js')
 const { redisSection, uniqueHost } = require('./helpers/env')
 
+// Read for PeerTube >= 7.2 only: the engines below are made for 8.0 so that every field is read.
+const USER_AGENT = ['userAgent', 'client', 'device', 'operatingSystem']
+
 test('requestFields() gives the positional order of the three hot entries', () => {
   expect(views.requestFields()).toEqual({
-    'VideoViewerStats.addLocalViewer': ['video.id', 'video.uuid', 'currentTime', 'ip', 'sessionId', 'viewEvent'],
+    'VideoViewerStats.addLocalViewer': ['video.id', 'video.uuid', 'currentTime', 'ip', 'sessionId', 'viewEvent', ...USER_AGENT],
     'VideoViewerCounters.addLocalViewer': ['video.id', 'video.uuid', 'video.remote', 'sessionId'],
-    'VideoViewsManager.processLocalView': ['video.id', 'video.uuid', 'video.remote', 'video.duration', 'video.isLive', 'currentTime', 'ip', 'sessionId', 'viewEvent'],
+    'VideoViewsManager.processLocalView': ['video.id', 'video.uuid', 'video.remote', 'video.duration', 'video.isLive', 'currentTime', 'ip', 'sessionId', 'viewEvent', ...USER_AGENT],
   })
 })
 
@@ -30,7 +33,7 @@ afterAll(() => Promise.all(engines.map((e) => e.close())))
 const ENTRIES = [
   {
     entry: 'VideoViewerStats.addLocalViewer',
-    make: () => new views.VideoViewerStats({ redis: redisSection(), webserverHost: uniqueHost(), autoStart: false, saveViewerStats: async () => {} }),
+    make: () => new views.VideoViewerStats({ redis: redisSection(), webserverHost: uniqueHost(), autoStart: false, peertubeVersion: '8.0', saveViewerStats: async () => {} }),
     call: (engine, input) => engine.addLocalViewer(input),
     valid: { video: { id: 1, uuid: 'u-1' }, currentTime: 1, ip: '1.2.3.4', sessionId: 's-1', viewEvent: 'seek' },
   },
@@ -42,7 +45,7 @@ const ENTRIES = [
   },
   {
     entry: 'VideoViewsManager.processLocalView',
-    make: () => new views.VideoViewsManager({ redis: redisSection(), webserverHost: uniqueHost(), autoStart: false, host }),
+    make: () => new views.VideoViewsManager({ redis: redisSection(), webserverHost: uniqueHost(), autoStart: false, peertubeVersion: '8.0', host }),
     call: (engine, input) => engine.processLocalView(input),
     valid: { video: { id: 1, uuid: 'u-1', remote: false, duration: 100, isLive: false }, currentTime: 1, ip: '1.2.3.4', sessionId: 's-1', viewEvent: 'seek' },
   },

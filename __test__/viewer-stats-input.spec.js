@@ -132,7 +132,7 @@ describe('the constructor validates its options', () => {
     ['redis port out of range', { redis: { hostname: 'h', port: 70000 } }, RangeError, /^redis\.port must be a port number/],
     ['redis without address', { redis: { hostname: '', port: null } }, RangeError, /^redis needs either socket/],
     ['sentinel without sentinels', { redis: { sentinel: { enabled: true, master_name: 'm', sentinels: [] } } }, RangeError, /^redis\.sentinel\.sentinels must list/],
-    ['sentinel TLS', { redis: { sentinel: { enabled: true, enable_tls: true, master_name: 'm', sentinels: [{ hostname: 'h', port: 1 }] } } }, RangeError, /^redis\.sentinel\.enable_tls is not supported/],
+    ['sentinel TLS with a cert but no key', { redis: { sentinel: { enabled: true, enable_tls: true, tls_settings: { cert: '-----BEGIN CERTIFICATE-----' }, master_name: 'm', sentinels: [{ hostname: 'h', port: 1 }] } } }, RangeError, /^redis\.sentinel\.tls_settings needs both cert and key/],
     ['geoIp not an object', { geoIp: 'path.mmdb' }, TypeError, /^geoIp must be an object/],
     ['logger method not a function', { logger: { warn: 'no' } }, TypeError, /^logger\.warn must be a function/],
   ])('%s', (_name, patch, ErrorClass, message) => {

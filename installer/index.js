@@ -52,12 +52,40 @@ function peertubeTree(dir) {
   return { root, version: pkg.version }
 }
 
-function releaseOf(version, releases) {
-  const release = releases[version]
-  if (!release) {
+/** The builds the installer knows for `version`, or an error naming the supported versions. */
+function buildsOf(version, releases) {
+  const builds = releases[version]
+  if (!builds || builds.length === 0) {
     throw new InstallError(`PeerTube ${version} is not supported by this installer (supported: ${Object.keys(releases).join(', ')}). Nothing was changed.`)
   }
-  return release
+  return builds
+}
+
+/** The files of `build` that are neither PeerTube's own (its hash) nor ours (`existing`'s record). */
+function unrecognised(root, build, existing) {
+  const unknown = []
+  for (const [rel, sha] of Object.entries(build.originals)) {
+    const now = fileSha(path.join(root, rel))
+    if (now === sha) continue
+    if (existing && existing.files[rel] && existing.files[rel].installed === now) continue
+    unknown.push(`${rel} (${now ? 'modified' : 'missing'})`)
+  }
+  return unknown
+}
+
+/**
+ * The build this tree is: the one recorded by a previous install, else the first whose files
+ * are all PeerTube's own. `null` with the differences from the first build when none is.
+ */
+function matchBuild(root, builds, existing) {
+  if (existing) {
+    const recorded = builds.find((b) => b.name === (existing.build ?? builds[0].name))
+    if (recorded) return { build: recorded, unknown: unrecognised(root, recorded, existing) }
+  }
+  for (const build of builds) {
+    if (unrecognised(root, build, null).length === 0) return { build, unknown: [] }
+  }
+  return { build: null, unknown: unrecognised(root, builds[0], existing) }
 }
 
 /** The package to install, unpacked: a packed tarball, or a source checkout packed with `npm pack`. */
@@ -137,22 +165,17 @@ function manifestOf(root) {
  */
 function install(dir, { from = path.join(__dirname, '..'), log = () => {}, releases = RELEASES } = {}) {
   const { root, version } = peertubeTree(dir)
-  const release = releaseOf(version, releases)
+  const builds = buildsOf(version, releases)
   const existing = manifestOf(root)
   if (existing && existing.peertubeVersion !== version) {
     throw new InstallError(`An install for PeerTube ${existing.peertubeVersion} is recorded in ${STATE_DIR}/, but this tree is ${version}. Run uninstall first (or remove ${STATE_DIR}/ if PeerTube was replaced).`)
   }
 
   // Every file to change must be PeerTube's own (or, when already installed, ours).
-  const unknown = []
-  for (const [rel, sha] of Object.entries(release.originals)) {
-    const now = fileSha(path.join(root, rel))
-    if (now === sha) continue
-    if (existing && existing.files[rel] && existing.files[rel].installed === now) continue
-    unknown.push(`${rel} (${now ? 'modified' : 'missing'})`)
-  }
-  if (unknown.length) {
-    throw new InstallError(`This PeerTube ${version} tree has files the installer does not recognise, so it changed nothing:\n  ${unknown.join('\n  ')}\nThey differ from PeerTube ${version}'s own build (a modified PeerTube?).`)
+  const { build: release, unknown } = matchBuild(root, builds, existing)
+  if (!release || unknown.length) {
+    const known = builds.map((b) => b.name).join(', ')
+    throw new InstallError(`This PeerTube ${version} tree has files the installer does not recognise, so it changed nothing:\n  ${unknown.join('\n  ')}\nThey differ from PeerTube ${version}'s own build (known: ${known}; a modified PeerTube?).`)
   }
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pnv-install-'))
@@ -187,13 +210,13 @@ function install(dir, { from = path.join(__dirname, '..'), log = () => {}, relea
     for (const [rel, bytes] of Object.entries(writes)) {
       files[rel] = { original: release.originals[rel] ?? null, installed: sha256(bytes) }
     }
-    const manifest = { peertubeVersion: version, packageVersion, installedAt: new Date().toISOString(), files, added, state: 'installing' }
+    const manifest = { peertubeVersion: version, build: release.name, packageVersion, installedAt: new Date().toISOString(), files, added, state: 'installing' }
     writeAtomic(path.join(root, STATE_DIR, MANIFEST), JSON.stringify(manifest, null, 2) + '\n')
     copyDir(packageRoot, path.join(root, PACKAGE_DIR))
     for (const [rel, bytes] of Object.entries(writes)) writeAtomic(path.join(root, rel), bytes)
     manifest.state = 'installed'
     writeAtomic(path.join(root, STATE_DIR, MANIFEST), JSON.stringify(manifest, null, 2) + '\n')
-    log(`Installed peertube-native-views ${packageVersion} into PeerTube ${version} at ${root}.`)
+    log(`Installed peertube-native-views ${packageVersion} into PeerTube ${version} (${release.name}) at ${root}.`)
     for (const rel of Object.keys(writes)) log(`  ${added.includes(rel) ? 'added   ' : 'replaced'} ${rel}`)
     log('Restart PeerTube to run the native views engine (Redis data stays compatible both ways).')
     return { changed: true, version, files: Object.keys(writes) }
@@ -233,11 +256,12 @@ function uninstall(dir, { log = () => {} } = {}) {
   return { changed: true }
 }
 
-/** What is installed where: `{ peertubeVersion, supported, installed, packageVersion, files: { rel: state } }`. */
+/** What is installed where: `{ peertubeVersion, build, supported, installed, packageVersion, files: { rel: state } }`. */
 function status(dir, { releases = RELEASES } = {}) {
   const { root, version } = peertubeTree(dir)
-  const release = releases[version]
+  const builds = releases[version] ?? []
   const manifest = manifestOf(root)
+  const release = builds.length ? matchBuild(root, builds, manifest).build ?? builds[0] : null
   const files = {}
   const known = { ...(release?.originals ?? {}) }
   for (const rel of manifest ? Object.keys(manifest.files) : []) known[rel] = known[rel] ?? null
@@ -249,6 +273,7 @@ function status(dir, { releases = RELEASES } = {}) {
   return {
     root,
     peertubeVersion: version,
+    build: manifest?.build ?? (release && matchBuild(root, builds, null).build?.name) ?? null,
     supported: Boolean(release),
     installed: Boolean(manifest && manifest.state === 'installed'),
     packageVersion: manifest?.packageVersion ?? null,

@@ -30,8 +30,18 @@ const STOCK = {
 const OTHER = { 'dist/core/lib/views/shared/index.js': 'export {}\n', 'config/production.yaml': 'listen: {}\n' }
 
 /** The release table of the fake tree: the real 6.1.0 entry with the fake files' hashes. */
+const hashes = (files) => Object.fromEntries(Object.entries(files).map(([rel, text]) => [rel, sha256(text)]))
 const FAKE_RELEASES = {
-  '6.1.0': { ...RELEASES['6.1.0'], originals: Object.fromEntries(Object.entries(STOCK).map(([rel, text]) => [rel, sha256(text)])) },
+  '6.1.0': [{ ...RELEASES['6.1.0'][0], originals: hashes(STOCK) }],
+}
+
+/** A version with two builds told apart by their server.js (PeerTube 7.0.1 and the 7.1 develop build). */
+const DEV_STOCK = { ...STOCK, 'dist/server.js': STOCK['dist/server.js'].replace('async function', '// develop\nasync function') }
+const TWO_BUILDS = {
+  '7.0.1': [
+    { ...RELEASES['7.0.1'][0], originals: hashes(STOCK) },
+    { ...RELEASES['7.0.1'][1], originals: hashes(DEV_STOCK) },
+  ],
 }
 
 function fakePeerTube(version = '6.1.0', files = STOCK) {
@@ -186,8 +196,26 @@ test('the CLI: status, install from a tarball, a refusal with exit code 1, unins
   expect(run('frobnicate').status).toBe(2)
 })
 
-test('the release table: every release names a built adapter, and its patches find their statement in PeerTube', () => {
-  for (const [version, release] of Object.entries(RELEASES)) {
+test('one version, two builds: the build whose files match is installed, recorded and restored', () => {
+  for (const [files, name] of [[STOCK, 'v7.0.1'], [DEV_STOCK, 'develop']]) {
+    const dir = tree('7.0.1', files)
+    const before = snapshot(dir)
+    expect(install(dir, { from: tarball, releases: TWO_BUILDS })).toMatchObject({ changed: true, version: '7.0.1' })
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, STATE_DIR, 'manifest.json'), 'utf8'))
+    expect(manifest.build.startsWith(name)).toBe(true)
+    expect(status(dir, { releases: TWO_BUILDS })).toMatchObject({ installed: true, build: manifest.build, files: { 'dist/server.js': 'native' } })
+    // Installed again: the recorded build, nothing to do.
+    expect(install(dir, { from: tarball, releases: TWO_BUILDS })).toMatchObject({ changed: false })
+    expect(uninstall(dir)).toEqual({ changed: true })
+    expect(snapshot(dir)).toEqual(before)
+  }
+  const neither = tree('7.0.1', { ...STOCK, 'dist/server.js': '// another build\n' + STOCK['dist/server.js'] })
+  expect(() => install(neither, { from: tarball, releases: TWO_BUILDS })).toThrow(/does not recognise[\s\S]*dist\/server\.js \(modified\)[\s\S]*known: v7\.0\.1/)
+}, 120_000)
+
+test('the release table: every build names a built adapter, and its patches find their statement in PeerTube', () => {
+  expect(RELEASES['7.0.1'].map((b) => b.peertubeVersion)).toEqual(['7.0', '7.1'])
+  for (const [version, release] of Object.entries(RELEASES).flatMap(([v, builds]) => builds.map((b) => [v, b]))) {
     expect(ADAPTERS[release.adapter]).toBeDefined()
     for (const rel of Object.keys(release.patches)) expect(release.originals[rel]).toMatch(/^[0-9a-f]{64}$/)
     for (const distPath of Object.values(ADAPTERS[release.adapter])) {
@@ -199,5 +227,5 @@ test('the release table: every release names a built adapter, and its patches fi
     expect(version).toMatch(/^\d+\.\d+\.\d+$/)
   }
   // The fake server.js carries the very statement PeerTube 6.1's compiled server.js has.
-  expect(STOCK['dist/server.js']).toContain(RELEASES['6.1.0'].patches['dist/server.js'][0].find)
+  expect(STOCK['dist/server.js']).toContain(RELEASES['6.1.0'][0].patches['dist/server.js'][0].find)
 })

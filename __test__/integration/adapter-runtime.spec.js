@@ -65,6 +65,7 @@ function standIns(binDir, webserverHost) {
         VIEWER_SYNC_REDIS: 100,
         SCHEDULER_INTERVALS_MS: { VIDEO_VIEWS_BUFFER_UPDATE: 3_600_000 },
         MAX_LOCAL_VIEWER_WATCH_SECTIONS: 100,
+        PEERTUBE_VERSION: '6.1.0',
       },
       '@server/lib/video.js': { getCachedVideoDuration: async (id) => ({ duration: VIDEOS[id].isLive ? undefined : VIDEOS[id].duration, isLive: VIDEOS[id].isLive }) },
       '@server/initializers/database.js': {
@@ -123,7 +124,13 @@ test('the drop-in, called as PeerTube calls it, reaches PeerTube\'s models and s
   const { VideoViewsManager } = loadTs(path.join(adapter, 'video-views-manager.ts'), modules)
   manager = VideoViewsManager.Instance
   expect(VideoViewsManager.Instance).toBe(manager)
-  manager.init()
+  // PeerTube 6.1's switch for viewers federation v2, read when the engine is made.
+  process.env.USE_VIEWERS_FEDERATION_V2 = 'true'
+  try {
+    manager.init()
+  } finally {
+    delete process.env.USE_VIEWERS_FEDERATION_V2
+  }
 
   // The view controller: MVideoImmutable (no duration) + body fields; sessionId optional.
   const immutable = (v) => ({ id: v.id, url: v.url, uuid: v.uuid, remote: v.remote, isOwned: () => !v.remote })
@@ -269,5 +276,38 @@ describe('PeerTube 6.1 semantics the adapter keeps', () => {
     start.setMinutes(0, 0, 0)
     expect(calls.hourly[0].startDate.getTime()).toBe(start.getTime())
     expect(calls.hourly[0].endDate.getTime()).toBe(start.getTime() + 3_599_999)
+  })
+
+  test('PeerTube 8: the User-Agent header and the body fields reach the localVideoViewer row; v2 by default', async () => {
+    const { VideoViewsManager, modules, calls } = dropIns()
+    modules['@server/initializers/constants.js'].PEERTUBE_VERSION = '8.2.3'
+    native = VideoViewsManager.Instance
+    native.init()
+    const immutable = { id: LOCAL.id, url: LOCAL.url, uuid: LOCAL.uuid, remote: false }
+    const firefoxAndroid = 'Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0'
+    await native.processLocalView({ video: immutable, ip: null, currentTime: 0, sessionId: 'ua-1', userAgent: firefoxAndroid })
+    await native.processLocalView({ video: immutable, ip: null, currentTime: 2, sessionId: 'ua-1' })
+    await native.processLocalView({ video: immutable, ip: null, currentTime: 0, sessionId: 'ua-2', userAgent: firefoxAndroid, client: 'PeerTube app', device: 'tablet' })
+    await native.processLocalView({ video: immutable, ip: null, currentTime: 1, sessionId: 'ua-2' })
+    // Expired after 300 ms, processed by the engine's own timer.
+    await waitFor(() => calls.viewers.length === 2, { timeout: 5000 })
+    const rows = Object.fromEntries(calls.viewers.map(({ row }) => [row.watchTime, row]))
+    expect(rows[2]).toMatchObject({ client: 'Mobile Firefox', device: 'mobile', operatingSystem: 'Android', videoId: LOCAL.id })
+    expect(rows[1]).toMatchObject({ client: 'PeerTube app', device: 'tablet', operatingSystem: 'Android' })
+    // Viewers federation v2 only: no View per local viewer.
+    expect(calls.views).toEqual([])
+  })
+
+  test("the release line: PEERTUBE_VERSION, or 7.1 for a develop build that says 7.0.1 without node-utils' v1 switch", () => {
+    const release = (version, nodeUtils) => {
+      const { modules } = standIns(dir, uniqueHost())
+      modules['@server/initializers/constants.js'].PEERTUBE_VERSION = version
+      if (nodeUtils) modules['@peertube/peertube-node-utils'] = nodeUtils
+      return loadTs(path.join(adapter, 'video-views-manager.ts'), modules).peertubeRelease()
+    }
+    expect(release('6.1.0')).toBe('6.1.0')
+    expect(release('7.0.1')).toBe('7.0.1')
+    expect(release('7.0.1', { isTestOrDevInstance: () => true })).toBe('7.1')
+    expect(release('8.0.0', { isTestOrDevInstance: () => true })).toBe('8.0.0')
   })
 })

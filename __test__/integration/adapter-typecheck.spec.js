@@ -45,3 +45,47 @@ test('the check is real: a call with wrong types fails against the same types', 
     fs.rmSync(dir, { recursive: true, force: true })
   }
 }, 60000)
+
+test("PeerTube 8.x: the adapter's data paths type-check against @peertube/peertube-types 8.2.3, and a wrong device list does not", () => {
+  const types8 = path.join(project, 'types-8')
+  const ok = typecheck(types8)
+  expect(ok.output).toBe('')
+  expect(ok.status).toBe(0)
+  const dir = fs.mkdtempSync(path.join(types8, '.typecheck-negative-'))
+  try {
+    fs.writeFileSync(path.join(dir, 'wrong.ts'), [
+      "import type { VideoStatsUserAgentDevice } from '@peertube/peertube-types-8'",
+      "export const device: VideoStatsUserAgentDevice = 'phone'",
+      '',
+    ].join('\n'))
+    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../tsconfig.json', include: ['*.ts', '../check.ts', '../../native-host.ts'] }))
+    const wrong = typecheck(dir)
+    expect(wrong.status).not.toBe(0)
+    expect(wrong.output).toMatch(/wrong\.ts\(2,.*error TS2322/)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}, 60000)
+
+test("PeerTube 8.x's redis configuration (CONFIG.REDIS of the 8.2.3 declarations) has no key the engine does not read", () => {
+  // CONFIG is not exported from the bundle: read its REDIS block from the declaration text.
+  const text = fs.readFileSync(path.join(root, 'node_modules', '@peertube', 'peertube-types-8', 'index.d.ts'), 'utf8')
+  const start = text.indexOf('    REDIS: {')
+  expect(start).toBeGreaterThan(0)
+  let depth = 0
+  let end = start
+  for (let i = text.indexOf('{', start); i < text.length; i++) {
+    if (text[i] === '{') depth++
+    if (text[i] === '}' && --depth === 0) {
+      end = i
+      break
+    }
+  }
+  const keys = [...text.slice(start, end).matchAll(/(?:readonly )?([A-Za-z_]+)\??:/g)].map((m) => m[1]).filter((k) => k !== 'REDIS')
+  // The YAML keys PeerTube 8 reads (config.ts lower-cases CONFIG's names), each read by options.rs.
+  expect(keys.sort()).toEqual(
+    ['AUTH', 'CA', 'CA', 'CERT', 'CERT', 'DB', 'ENABLED', 'ENABLE_TLS', 'ENABLE_TLS', 'HOSTNAME', 'KEY', 'KEY', 'MASTER_NAME', 'PASSWORD', 'PORT', 'REJECT_UNAUTHORIZED', 'REJECT_UNAUTHORIZED', 'SENTINEL', 'SENTINELS', 'SOCKET', 'TLS_SETTINGS', 'TLS_SETTINGS', 'host', 'port'].sort(),
+  )
+  const reader = fs.readFileSync(path.join(root, 'crates', 'node', 'src', 'binding', 'options.rs'), 'utf8')
+  for (const key of new Set(keys.map((k) => k.toLowerCase()))) expect([key, reader.includes(`"${key}"`)]).toEqual([key, true])
+})

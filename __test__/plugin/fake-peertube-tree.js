@@ -26,6 +26,7 @@ const FILES = {
     'export const VIEW_LIFETIME = { VIEW: 3600000, VIEWER_COUNTER: 3600000, VIEWER_STATS: 3600000 }',
     'export const VIEWER_SYNC_REDIS = 3600000',
     'export const MAX_LOCAL_VIEWER_WATCH_SECTIONS = 100',
+    "export const PEERTUBE_VERSION = '6.1.0'",
     'export const SCHEDULER_INTERVALS_MS = { VIDEO_VIEWS_BUFFER_UPDATE: 3600000 }',
     '',
   ].join('\n'),

@@ -258,10 +258,10 @@ function optionKinds() {
     ],
     webserverHost: [...['fuzz.example', 'x'.repeat(512), 'é:9000'].map((v) => [v, true]), ...['', null, undefined, 5, 'x'.repeat(513)].map((v) => [v, false])],
     redis: [
-      ...[section, { ...section, db: 3 }, { ...section, connectTimeout: '1 second' }, { hostname: '127.0.0.1', port: 1 }, { socket: '/nonexistent/redis.sock' }, { ...section, sentinel: { enabled: false } }, sentinel({})].map((v) => [v, true]),
+      ...[section, { ...section, db: 3 }, { ...section, connectTimeout: '1 second' }, { hostname: '127.0.0.1', port: 1 }, { socket: '/nonexistent/redis.sock' }, { ...section, sentinel: { enabled: false } }, sentinel({}), sentinel({ enable_tls: true }), { ...section, enable_tls: true, tls_settings: { reject_unauthorized: false } }, { ...section, enable_tls: false, tls_settings: { ca: 5 } }].map((v) => [v, true]),
       ...[
         'redis', 5, [], { hostname: '127.0.0.1', port: 0 }, { ...section, port: 70000 }, { ...section, db: -1 }, { ...section, db: 1.5 }, { hostname: 5 }, { port: section.port }, { hostname: '' },
-        sentinel({ enable_tls: true }), sentinel({ master_name: '' }), sentinel({ sentinels: [] }), sentinel({ sentinels: 'x' }), sentinel({ sentinels: [{ port: 1 }] }), { ...section, connectTimeout: 0 }, { ...section, sentinel: 'x' },
+        sentinel({ enable_tls: true, tls_settings: { ca: '/nonexistent/ca.pem' } }), { ...section, enable_tls: true, tls_settings: { cert: '-----BEGIN CERTIFICATE-----' } }, { ...section, enable_tls: 'yes' }, sentinel({ master_name: '' }), sentinel({ sentinels: [] }), sentinel({ sentinels: 'x' }), sentinel({ sentinels: [{ port: 1 }] }), { ...section, connectTimeout: 0 }, { ...section, sentinel: 'x' },
       ].map((v) => [v, false]),
     ],
     geoIp: [

@@ -24,6 +24,10 @@ export interface LocalViewerRow {
   watchTime: number
   country: string | null
   subdivisionName: string | null
+  /** PeerTube >= 7.2's user-agent columns; absent for older releases (their tables lack them). */
+  client?: string | null
+  device?: string | null
+  operatingSystem?: string | null
   uuid: string
   url: string
   videoId: number
@@ -84,6 +88,13 @@ export interface ViewsPorts<T extends PortTypes> {
   createHourlyViews(row: HourlyViewsRow): Promise<unknown>
 }
 
+/** The record's user-agent fields (PeerTube >= 7.2), `null` when unknown; none for older releases. */
+export function userAgentColumns (viewer: ViewerStatsRecord): Pick<LocalViewerRow, 'client' | 'device' | 'operatingSystem'> {
+  if (viewer.client === undefined && viewer.device === undefined && viewer.operatingSystem === undefined) return {}
+
+  return { client: viewer.client ?? null, device: viewer.device ?? null, operatingSystem: viewer.operatingSystem ?? null }
+}
+
 /** The six callbacks of `new VideoViewsManager({ host })`. */
 export function buildNativeHost<T extends PortTypes> (ports: ViewsPorts<T>): NativeHost {
   return {
@@ -101,6 +112,7 @@ export function buildNativeHost<T extends PortTypes> (ports: ViewsPorts<T>): Nat
         watchTime: viewer.watchTime,
         country: viewer.country,
         subdivisionName: viewer.subdivisionName,
+        ...userAgentColumns(viewer),
         uuid,
         url: ports.localViewerUrl(uuid),
         videoId: video.id

@@ -10,11 +10,11 @@ import { join } from 'node:path'
 import { VideoViewsManager as NativeVideoViewsManager } from 'peertube-native-views'
 import type { GeoIpOptions, RedisOptions, VideoViewsManagerOptions, ViewsLogger } from 'peertube-native-views'
 import { HttpStatusCode, VideoViewEvent } from '@peertube/peertube-models'
-import { isUsingViewersFederationV2 } from '@peertube/peertube-node-utils'
+import * as nodeUtils from '@peertube/peertube-node-utils'
 import { GeoIP } from '@server/helpers/geo-ip.js'
 import { logger } from '@server/helpers/logger.js'
 import { CONFIG } from '@server/initializers/config.js'
-import { MAX_LOCAL_VIEWER_WATCH_SECTIONS, VIEW_LIFETIME, VIEWER_SYNC_REDIS, WEBSERVER } from '@server/initializers/constants.js'
+import { MAX_LOCAL_VIEWER_WATCH_SECTIONS, PEERTUBE_VERSION, VIEW_LIFETIME, VIEWER_SYNC_REDIS, WEBSERVER } from '@server/initializers/constants.js'
 import { getCachedVideoDuration } from '@server/lib/video.js'
 import { MVideo, MVideoImmutable } from '@server/types/models/index.js'
 import { buildNativeHost, NativeHost } from './native-host.js'
@@ -36,6 +36,18 @@ function geoIpPaths (): GeoIpOptions | null {
   }
 }
 
+/**
+ * The host's release line for `peertubeVersion`: PeerTube's `PEERTUBE_VERSION`, except that a
+ * develop build of 7.1 (early 2025) still says 7.0.1 but speaks viewers federation v2 only,
+ * which shows as `isUsingViewersFederationV2` gone from node-utils (commit fcd71e14a).
+ */
+export function peertubeRelease (): string {
+  const v2Only = !('isUsingViewersFederationV2' in nodeUtils)
+  if (v2Only && /^(6\.|7\.0\.)/.test(PEERTUBE_VERSION)) return '7.1'
+
+  return PEERTUBE_VERSION
+}
+
 /** The native manager's options from PeerTube's configuration. */
 export function buildNativeOptions (host: NativeHost = buildNativeHost(peertubePorts)): VideoViewsManagerOptions {
   return {
@@ -47,7 +59,10 @@ export function buildNativeOptions (host: NativeHost = buildNativeHost(peertubeP
     viewExpiration: CONFIG.VIEWS.VIDEOS.VIEW_EXPIRATION,
     countViewAfter: CONFIG.VIEWS.VIDEOS.COUNT_VIEW_AFTER,
     localBufferUpdateInterval: CONFIG.VIEWS.VIDEOS.LOCAL_BUFFER_UPDATE_INTERVAL,
-    viewersFederationV2: isUsingViewersFederationV2(),
+    // The release selects the protocol and data shapes: viewersFederationV2 is left to it (v2
+    // only from 7.1; before, index.js reads USE_VIEWERS_FEDERATION_V2 as PeerTube 6.1 does) and
+    // user-agent stats come with 7.2.
+    peertubeVersion: peertubeRelease(),
     viewerStatsLifetime: VIEW_LIFETIME.VIEWER_STATS,
     viewerCounterLifetime: VIEW_LIFETIME.VIEWER_COUNTER,
     syncRedisInterval: VIEWER_SYNC_REDIS,
@@ -108,6 +123,11 @@ export class VideoViewsManager {
     ip: string | null
     sessionId?: string
     viewEvent?: VideoViewEvent
+    // PeerTube >= 7.2: the request's User-Agent header and the body's user-agent fields.
+    userAgent?: string
+    client?: string
+    device?: string
+    operatingSystem?: string
   }): Promise<{ successView: boolean, successViewer: boolean }> {
     const { video, currentTime, ip } = options
 
@@ -121,7 +141,12 @@ export class VideoViewsManager {
         ip,
         sessionId: peertubeSessionId(options.sessionId),
         // Nor does it validate viewEvent: anything but 'seek' is a plain heartbeat.
-        viewEvent: options.viewEvent === 'seek' ? 'seek' : null
+        viewEvent: options.viewEvent === 'seek' ? 'seek' : null,
+        // Read by the engine for PeerTube >= 7.2 only.
+        userAgent: options.userAgent ?? null,
+        client: options.client ?? null,
+        device: options.device ?? null,
+        operatingSystem: options.operatingSystem ?? null
       })
     } catch (err) {
       throw asClientError(err)

@@ -20,11 +20,12 @@ function createTakeoverHolder({ packageRoot, peertubeHelpers, root = peertubeRoo
 
   function lineOf(peertube) {
     const { RELEASES } = require(path.join(packageRoot, 'installer', 'peertube-versions.js'))
-    const release = RELEASES[peertube.version]
-    if (!release) throw Object.assign(new Error(`PeerTube ${peertube.version} is not supported by takeover (supported: ${Object.keys(RELEASES).join(', ')})`), { code: 'UNSUPPORTED' })
+    const builds = RELEASES[peertube.version]
+    if (!builds?.length) throw Object.assign(new Error(`PeerTube ${peertube.version} is not supported by takeover (supported: ${Object.keys(RELEASES).join(', ')})`), { code: 'UNSUPPORTED' })
     const { status } = require(path.join(packageRoot, 'installer', 'index.js'))
     if (status(peertube.root).installed) throw Object.assign(new Error('the installer already runs PeerTube on the native engine'), { code: 'ALREADY_NATIVE' })
-    return release.adapter
+    // Every build of one version runs the same adapter line (installer/peertube-versions.js).
+    return builds[0].adapter
   }
 
   async function on() {

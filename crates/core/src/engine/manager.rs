@@ -11,6 +11,7 @@ use crate::rules::identity::viewer_identity;
 use crate::rules::sections::ViewEvent;
 use crate::rules::shape::report;
 use crate::rules::types::VideoInfo;
+use crate::rules::user_agent::UserAgentInput;
 use std::sync::Arc;
 
 /// One request of `POST /api/v1/videos/:id/views`, validated field by field.
@@ -26,6 +27,8 @@ pub struct LocalViewRequest {
   pub session_id: Option<String>,
   /// Player event.
   pub event: Option<ViewEvent>,
+  /// User agent and the body's fields (read only for a release with user-agent stats).
+  pub agent: Option<UserAgentInput>,
 }
 
 /// A View activity from another instance (`processRemoteView`): a viewer when it has an
@@ -167,6 +170,7 @@ impl<S: StatsHost, C: CountersHost, V: ViewsHost> Manager<S, C, V> {
   fn complete(prepared: &Prepared, beat: &mut Heartbeat) {
     beat.ip.clone_from(&prepared.request.ip);
     beat.video_uuid = Some(prepared.request.video.info.uuid.to_string());
+    beat.agent.clone_from(&prepared.request.agent);
   }
 
   /// Answers from memory when possible (no Promise hop, no Redis round trip).

@@ -8,6 +8,7 @@ pub mod manager;
 pub mod memory;
 pub mod options;
 pub mod outgoing;
+pub mod user_agents;
 pub mod viewer_counters;
 pub mod viewer_stats;
 pub mod views;

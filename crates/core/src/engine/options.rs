@@ -5,6 +5,7 @@
 use crate::rules::identity::PEERTUBE_SALT;
 use crate::rules::options::options;
 use crate::rules::options::OptionKind::{Count, Duration, Flag, Text};
+use crate::rules::version::PeerTubeVersion;
 use std::ops::Deref;
 
 options! {
@@ -30,7 +31,7 @@ options! {
   pub struct CountersOptions as "ViewerCountersEngineOptions" {
     /// How long a viewer counts after its last heartbeat (PeerTube's `VIEW_LIFETIME.VIEWER_COUNTER`); also the cleanup period.
     lifetime_ms: u64 = "viewerCounterLifetime", Duration, 120_000;
-    /// Viewers federation protocol v2 (the JS layer defaults it to `process.env.USE_VIEWERS_FEDERATION_V2 === 'true'`).
+    /// Viewers federation protocol v2. Absent: `true` from `peertubeVersion` 7.1 (PeerTube's only protocol there), else `process.env.USE_VIEWERS_FEDERATION_V2 === 'true'` (the JS layer reads it).
     federation_v2: bool = "viewersFederationV2", Flag, false;
   }
 }
@@ -56,6 +57,8 @@ options! {
     auto_start: bool = "autoStart", Flag, true;
     /// Extra: a host callback not settled after this long counts as failed.
     callback_timeout_ms: u64 = "callbackTimeout", Duration, 60_000;
+    /// The host's PeerTube release (`'6.1'`, `'7.0.1'`, `'8.0'`): from 7.1 viewers federation v2 is the default of `viewersFederationV2`, from 7.2 viewers carry user-agent stats (`client`, `device`, `operatingSystem`) in Redis and in `saveViewerStats`.
+    peertube_version: PeerTubeVersion = "peertubeVersion", Text { max: 32 }, PeerTubeVersion::V6_1;
   }
 }
 

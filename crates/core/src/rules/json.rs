@@ -3,14 +3,21 @@
 
 use super::keys::push_u64;
 use super::sections::WatchSection;
+use super::user_agent::Device;
 use std::sync::Arc;
 
 /// A value that writes itself as JSON, with its TypeScript type.
 pub trait JsonValue {
   /// The TypeScript type of the value.
   const TS: &'static str;
+  /// Whether a record may leave the field out (its TypeScript field is optional then).
+  const OMITTABLE: bool = false;
   /// Appends the value as JSON.
   fn write_json(&self, out: &mut String);
+  /// Whether the field is left out of the record (only an [`Self::OMITTABLE`] value is).
+  fn is_absent(&self) -> bool {
+    false
+  }
 }
 
 /// A JSON object being written: `{`, then `"name":value` pairs, then `}`.
@@ -93,6 +100,41 @@ impl JsonValue for Option<&str> {
       Some(text) => write_json_string(out, text),
       None => out.push_str("null"),
     }
+  }
+}
+
+/// A field a record carries only for some PeerTube releases: `None` leaves it out,
+/// `Some(None)` is `null` (the user-agent fields, PeerTube >= 7.2).
+impl JsonValue for Option<Option<Arc<str>>> {
+  const TS: &'static str = "string | null";
+  const OMITTABLE: bool = true;
+  fn write_json(&self, out: &mut String) {
+    self.clone().flatten().write_json(out);
+  }
+  fn is_absent(&self) -> bool {
+    self.is_none()
+  }
+}
+
+impl JsonValue for Option<Device> {
+  const TS: &'static str = Device::TS;
+  fn write_json(&self, out: &mut String) {
+    match self {
+      Some(device) => write_json_string(out, device.as_str()),
+      None => out.push_str("null"),
+    }
+  }
+}
+
+/// [`Device`] as an omittable record field (see `Option<Option<Arc<str>>>`).
+impl JsonValue for Option<Option<Device>> {
+  const TS: &'static str = Device::TS;
+  const OMITTABLE: bool = true;
+  fn write_json(&self, out: &mut String) {
+    self.flatten().write_json(out);
+  }
+  fn is_absent(&self) -> bool {
+    self.is_none()
   }
 }
 

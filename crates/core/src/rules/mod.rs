@@ -15,5 +15,7 @@ pub mod shape;
 pub mod stats;
 pub mod time;
 pub mod types;
+pub mod user_agent;
 pub mod validate;
+pub mod version;
 pub mod views;

@@ -126,8 +126,8 @@ macro_rules! report {
 pub(crate) use report;
 
 /// Declares a record the host receives as JSON: the struct, `write_json` (fields in declaration
-/// order, through [`super::json::JsonObject`]) and its [`Shape`] (types from
-/// [`super::json::JsonValue::TS`]).
+/// order, through [`super::json::JsonObject`], an absent omittable field left out) and its
+/// [`Shape`] (types from [`super::json::JsonValue::TS`]).
 macro_rules! record {
   (
     $(#[doc = $doc:literal])*
@@ -146,13 +146,17 @@ macro_rules! record {
       pub const SHAPE: $crate::rules::shape::Shape = $crate::rules::shape::shape_of!(
         $ts_name,
         [$($doc),*],
-        [$(($js, <$ty as $crate::rules::json::JsonValue>::TS, false, [$($fdoc),*])),*]
+        [$(($js, <$ty as $crate::rules::json::JsonValue>::TS, <$ty as $crate::rules::json::JsonValue>::OMITTABLE, [$($fdoc),*])),*]
       );
 
-      /// Appends the record as the JSON object the host receives.
+      /// Appends the record as the JSON object the host receives (absent fields left out).
       pub fn write_json(&self, out: &mut String) {
         let mut object = $crate::rules::json::JsonObject::new(out);
-        $( object.field($js, &self.$field); )*
+        $(
+          if !$crate::rules::json::JsonValue::is_absent(&self.$field) {
+            object.field($js, &self.$field);
+          }
+        )*
         object.end();
       }
     }

@@ -2,10 +2,14 @@
 //!
 //! The JSON is byte-compatible with PeerTube's `JSON.stringify` of the object literal, field order
 //! `firstUpdated, lastUpdated, watchSections, watchTime, country, subdivisionName, videoId`.
+//! From PeerTube 7.2 the object also carries `client, device, operatingSystem` (before
+//! `videoId`; see `docs/behaviour.md`, "User-agent stats"): written only for a viewer that has
+//! them ([`ViewerStats::agent`]), so a 6.1 value never changes.
 
 use super::json::JsonObject;
 use super::sections::{apply_heartbeat, watch_time, Sections, ViewEvent, WatchSection};
 use super::types::{Heartbeat, ViewerId, ViewerRecord};
+use super::user_agent::{Device, UserAgentStats};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -20,6 +24,10 @@ pub struct GeoLocation {
 
 /// A viewer's location: `None` when unknown, else shared by every viewer of that place.
 pub type Location = Option<Arc<GeoLocation>>;
+
+/// A viewer's user-agent stats: `None` for a release without them (the JSON has no such
+/// fields), else shared by every viewer of that user agent.
+pub type Agent = Option<Arc<UserAgentStats>>;
 
 /// What a heartbeat did to a stats object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,25 +49,33 @@ pub struct ViewerStats {
   pub watch_sections: Sections,
   /// GeoIP result, looked up once when the object was created.
   pub location: Location,
+  /// User-agent stats (PeerTube >= 7.2), derived once when the object was created.
+  pub agent: Agent,
   /// Local database id of the video.
   pub video_id: u64,
 }
 
 impl ViewerStats {
-  /// A fresh stats object, as PeerTube creates it on the first heartbeat.
+  /// A fresh stats object, as PeerTube creates it on the first heartbeat (no user-agent
+  /// stats: set [`Self::agent`] for a release that has them).
   pub fn new(now_ms: u64, video_id: u64, location: Location) -> Self {
     ViewerStats {
       first_updated: now_ms,
       last_updated: now_ms,
       watch_sections: Sections::Empty,
       location,
+      agent: None,
       video_id,
     }
   }
 
-  /// The stats a viewer's first heartbeat creates (GeoIP gave `location`).
-  pub fn from_heartbeat(now_ms: u64, beat: &Heartbeat, location: Location) -> Self {
-    ViewerStats::new(now_ms, beat.viewer.video_id, location)
+  /// The stats a viewer's first heartbeat creates (GeoIP gave `location`, the user agent
+  /// `agent`).
+  pub fn from_heartbeat(now_ms: u64, beat: &Heartbeat, location: Location, agent: Agent) -> Self {
+    ViewerStats {
+      agent,
+      ..ViewerStats::new(now_ms, beat.viewer.video_id, location)
+    }
   }
 
   /// The record the host stores for this viewer once it expired (B28).
@@ -76,6 +92,9 @@ impl ViewerStats {
         .location
         .as_ref()
         .and_then(|l| l.subdivision_name.clone()),
+      client: self.agent.as_ref().map(|a| a.client.clone()),
+      device: self.agent.as_ref().map(|a| a.device),
+      operating_system: self.agent.as_ref().map(|a| a.operating_system.clone()),
     }
   }
 
@@ -115,16 +134,20 @@ impl ViewerStats {
     self.last_updated <= now_ms.saturating_sub(lifetime_ms)
   }
 
-  /// Puts an older object of the same viewer in front of this one: its sections come first and
-  /// its `firstUpdated` is kept. Used when two objects of one viewer must become one again.
+  /// Puts an older object of the same viewer in front of this one: its sections come first,
+  /// its `firstUpdated` is kept, and so are its location and user agent when it has them. Used when two objects of one viewer must become one again.
   pub fn prepend(&mut self, older: ViewerStats) {
     let mut sections = older.watch_sections.as_slice().to_vec();
     sections.extend_from_slice(self.watch_sections.as_slice());
     self.watch_sections = Sections::from(sections);
     self.first_updated = self.first_updated.min(older.first_updated);
     self.last_updated = self.last_updated.max(older.last_updated);
-    if self.location.is_none() {
+    // What the first heartbeat found (GeoIP, the user agent) belongs to the older object.
+    if older.location.is_some() {
       self.location = older.location;
+    }
+    if older.agent.is_some() {
+      self.agent = older.agent;
     }
   }
 
@@ -144,8 +167,14 @@ impl ViewerStats {
       .field("watchSections", self.watch_sections.as_slice())
       .field("watchTime", &self.watch_time())
       .field("country", &self.country())
-      .field("subdivisionName", &self.subdivision_name())
-      .field("videoId", &self.video_id);
+      .field("subdivisionName", &self.subdivision_name());
+    if let Some(agent) = &self.agent {
+      object
+        .field("client", &agent.client)
+        .field("device", &agent.device)
+        .field("operatingSystem", &agent.operating_system);
+    }
+    object.field("videoId", &self.video_id);
     object.end();
   }
 
@@ -175,9 +204,24 @@ impl ViewerStats {
           subdivision_name: subdivision_name.map(Arc::from),
         })),
       },
+      agent: match (raw.client, raw.device, raw.operating_system) {
+        (None, None, None) => None,
+        (client, device, operating_system) => Some(Arc::new(UserAgentStats {
+          client: client.flatten().map(Arc::from),
+          device: device.flatten().as_deref().and_then(Device::from_name),
+          operating_system: operating_system.flatten().map(Arc::from),
+        })),
+      },
       video_id: integer(raw.video_id, "videoId", u64::MAX as f64)?,
     })
   }
+}
+
+/// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+  deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+  Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -191,6 +235,12 @@ struct RawStats {
   country: Option<String>,
   #[serde(default)]
   subdivision_name: Option<String>,
+  #[serde(default, deserialize_with = "present")]
+  client: Option<Option<String>>,
+  #[serde(default, deserialize_with = "present")]
+  device: Option<Option<String>>,
+  #[serde(default, deserialize_with = "present")]
+  operating_system: Option<Option<String>>,
   video_id: f64,
 }
 
@@ -240,10 +290,32 @@ mod tests {
       last_updated: 1_712_240_035_000,
       watch_sections: vec![WatchSection { start: 0, end: 35 }].into(),
       location: geo("FR", "Brittany"),
+      agent: None,
       video_id: 42,
     };
     assert_eq!(stats.to_json(), PEERTUBE_JSON);
     assert_eq!(ViewerStats::from_json(PEERTUBE_JSON).unwrap(), stats);
+  }
+
+  #[test]
+  fn user_agent_fields_before_video_id_and_read_back_in_any_order() {
+    let mut stats = ViewerStats::new(5, 7, None);
+    stats.agent = Some(Arc::new(UserAgentStats {
+      client: Some("Firefox".into()),
+      device: Some(Device::Desktop),
+      operating_system: None,
+    }));
+    let json = stats.to_json();
+    assert_eq!(
+      json,
+      r#"{"firstUpdated":5,"lastUpdated":5,"watchSections":[],"watchTime":0,"country":null,"subdivisionName":null,"client":"Firefox","device":"desktop","operatingSystem":null,"videoId":7}"#
+    );
+    assert_eq!(ViewerStats::from_json(&json).unwrap(), stats);
+    let other =
+      r#"{"videoId":7,"device":"fridge","firstUpdated":5,"lastUpdated":5,"watchSections":[]}"#;
+    let parsed = ViewerStats::from_json(other).unwrap();
+    assert_eq!(parsed.agent.as_deref(), Some(&UserAgentStats::default()));
+    assert_eq!(ViewerStats::from_json(PEERTUBE_JSON).unwrap().agent, None);
   }
 
   #[test]

@@ -5,6 +5,7 @@ use super::keys::push_viewer_stats_key;
 use super::sections::{ViewEvent, WatchSection};
 use super::session::SessionKey;
 use super::shape::record;
+use super::user_agent::{Device, UserAgentInput};
 use std::sync::Arc;
 
 /// Where a viewer or a video comes from.
@@ -93,6 +94,8 @@ pub struct Heartbeat {
   pub ip: Option<String>,
   /// Video uuid, for log tags.
   pub video_uuid: Option<String>,
+  /// User agent and the body's fields, for user-agent stats when the viewer is new.
+  pub agent: Option<UserAgentInput>,
 }
 
 impl Heartbeat {
@@ -105,6 +108,7 @@ impl Heartbeat {
       event,
       ip: None,
       video_uuid: None,
+      agent: None,
     }
   }
 }
@@ -128,6 +132,12 @@ record! {
     country: Option<Arc<str>> = "country",
     /// English name of the most precise subdivision.
     subdivision_name: Option<Arc<str>> = "subdivisionName",
+    /// Browser or app (PeerTube >= 7.2, the row's `client`; absent before).
+    client: Option<Option<Arc<str>>> = "client",
+    /// Device type (PeerTube >= 7.2, the row's `device`; absent before).
+    device: Option<Option<Device>> = "device",
+    /// Operating system (PeerTube >= 7.2, the row's `operatingSystem`; absent before).
+    operating_system: Option<Option<Arc<str>>> = "operatingSystem",
   }
 }
 
@@ -149,6 +159,9 @@ mod tests {
       watch_time: 6,
       country: Some(Arc::from("FR")),
       subdivision_name: None,
+      client: None,
+      device: None,
+      operating_system: None,
     };
     let mut out = String::new();
     record.write_json(&mut out);
@@ -159,5 +172,37 @@ mod tests {
         "watchSections": [{ "start": 3, "end": 9 }, { "start": 20, "end": 20 }], "watchTime": 6,
         "country": "FR", "subdivisionName": null })
     );
+  }
+
+  #[test]
+  fn user_agent_fields_are_written_only_when_present() {
+    let record = ViewerRecord {
+      video_id: 1,
+      session_id: "s".into(),
+      first_updated: 1,
+      last_updated: 2,
+      watch_sections: vec![],
+      watch_time: 1,
+      country: None,
+      subdivision_name: None,
+      client: Some(Some(Arc::from("Firefox"))),
+      device: Some(Some(Device::SmartTv)),
+      operating_system: Some(None),
+    };
+    let mut out = String::new();
+    record.write_json(&mut out);
+    assert!(
+      out.ends_with(
+        r#""subdivisionName":null,"client":"Firefox","device":"smarttv","operatingSystem":null}"#
+      ),
+      "{out}"
+    );
+    let optional: Vec<_> = ViewerRecord::SHAPE
+      .fields
+      .iter()
+      .filter(|f| f.optional)
+      .map(|f| f.name)
+      .collect();
+    assert_eq!(optional, ["client", "device", "operatingSystem"]);
   }
 }

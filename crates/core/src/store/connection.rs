@@ -5,13 +5,13 @@
 //! the current master. After a failed connection attempt, commands fail fast for
 //! [`RECONNECT_BACKOFF`] instead of piling up connection attempts.
 
-use super::config::RedisConfig;
+use super::config::{RedisConfig, TlsConfig};
 use crate::error::{Error, Result};
 use redis::aio::MultiplexedConnection;
 use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
 use redis::{
-  AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, IntoConnectionInfo,
-  RedisConnectionInfo,
+  AsyncConnectionConfig, Client, ClientTlsConfig, ConnectionAddr, ConnectionInfo,
+  IntoConnectionInfo, RedisConnectionInfo, TlsCertificates, TlsMode,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 pub const RECONNECT_BACKOFF: Duration = Duration::from_millis(250);
 
 enum Target {
-  Direct(Client),
+  // Boxed: a TLS client carries its certificates inline.
+  Direct(Box<Client>),
   Sentinel(Box<tokio::sync::Mutex<SentinelClient>>),
 }
 
@@ -56,17 +57,30 @@ impl RedisConnection {
       let addrs = sentinel
         .sentinels
         .iter()
-        .map(|(host, port)| ConnectionAddr::Tcp(host.clone(), *port));
+        .map(|(host, port)| tcp_addr(host, *port, sentinel.tls.as_ref()));
       let mut builder =
         SentinelClientBuilder::new(addrs, &sentinel.master_name, SentinelServerType::Master)
           .map_err(|e| Error::invalid_range("redis.sentinel", e))?
           .set_client_to_redis_db(config.db);
+      if let Some(tls) = &sentinel.tls {
+        builder = builder
+          .set_client_to_sentinel_tls_mode(tls_mode(tls))
+          .set_client_to_sentinel_certificates(certificates(tls));
+      }
+      if let Some(tls) = &config.tls {
+        builder = builder
+          .set_client_to_redis_tls_mode(tls_mode(tls))
+          .set_client_to_redis_certificates(certificates(tls));
+      }
       if let Some(auth) = config.auth.as_deref().filter(|a| !a.is_empty()) {
         builder = builder.set_client_to_redis_password(auth);
       }
       let sentinel_password = sentinel.password.as_deref().or(config.auth.as_deref());
       if let Some(password) = sentinel_password.filter(|p| !p.is_empty()) {
         builder = builder.set_client_to_sentinel_password(password);
+      }
+      if config.tls.is_some() || sentinel.tls.is_some() {
+        install_crypto_provider();
       }
       let client = builder
         .build()
@@ -82,8 +96,11 @@ impl RedisConnection {
           format!("unix:{socket}"),
         ),
         (_, Some(host), Some(port)) if !host.is_empty() => (
-          ConnectionAddr::Tcp(host.clone(), port),
-          format!("{host}:{port}"),
+          tcp_addr(host, port, config.tls.as_ref()),
+          format!(
+            "{}{host}:{port}",
+            if config.tls.is_some() { "tls:" } else { "" }
+          ),
         ),
         _ => {
           return Err(Error::invalid_range(
@@ -96,8 +113,15 @@ impl RedisConnection {
         .into_connection_info()
         .map_err(|e| Error::invalid_range("redis", e))?
         .set_redis_settings(redis_info);
-      let client = Client::open(info).map_err(|e| Error::invalid_range("redis", e))?;
-      (Target::Direct(client), description)
+      let client = match &config.tls {
+        Some(tls) if config.socket.as_deref().is_none_or(str::is_empty) => {
+          install_crypto_provider();
+          Client::build_with_tls(info, certificates(tls))
+        }
+        _ => Client::open(info),
+      }
+      .map_err(|e| Error::invalid_range("redis", e))?;
+      (Target::Direct(Box::new(client)), description)
     };
     Ok(RedisConnection {
       target,
@@ -195,6 +219,45 @@ impl RedisConnection {
       *current = None;
     }
   }
+}
+
+/// A TCP address, over TLS when `tls` is given (`reject_unauthorized: false` skips the
+/// certificate and name checks, as Node's TLS does).
+fn tcp_addr(host: &str, port: u16, tls: Option<&TlsConfig>) -> ConnectionAddr {
+  match tls {
+    None => ConnectionAddr::Tcp(host.to_string(), port),
+    Some(tls) => ConnectionAddr::TcpTls {
+      host: host.to_string(),
+      port,
+      insecure: !tls.reject_unauthorized,
+      tls_params: None,
+    },
+  }
+}
+
+fn tls_mode(tls: &TlsConfig) -> TlsMode {
+  if tls.reject_unauthorized {
+    TlsMode::Secure
+  } else {
+    TlsMode::Insecure
+  }
+}
+
+/// The CA and client certificate of `tls`, as redis-rs takes them (no CA: the system's roots).
+fn certificates(tls: &TlsConfig) -> TlsCertificates {
+  TlsCertificates {
+    client_tls: tls.client.as_ref().map(|(cert, key)| ClientTlsConfig {
+      client_cert: cert.clone(),
+      client_key: key.clone(),
+    }),
+    root_cert: tls.ca.clone(),
+  }
+}
+
+/// rustls needs a process-wide crypto provider; `ring` is the one compiled in. Another
+/// library of the process may have installed one first, which is as good.
+fn install_crypto_provider() {
+  let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 fn must_reconnect(err: &redis::RedisError) -> bool {

@@ -9,5 +9,5 @@ pub mod stats_store;
 pub mod viewer_stats;
 pub mod views;
 
-pub use config::{RedisConfig, SentinelConfig};
+pub use config::{RedisConfig, SentinelConfig, TlsConfig};
 pub use connection::RedisConnection;

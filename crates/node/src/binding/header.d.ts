@@ -12,20 +12,36 @@ export interface RedisOptions {
   socket?: string | null
   auth?: string | null
   db?: number | null
+  /** TLS to Redis (the master in Sentinel mode), PeerTube 8's `redis.enable_tls`. */
+  enable_tls?: boolean | null
+  tls_settings?: RedisTlsSettings | null
   sentinel?: {
     enabled?: boolean
-    /** Not supported by this build: `true` is rejected. */
-    enable_tls?: boolean
+    /** TLS to the sentinels (PeerTube 8). */
+    enable_tls?: boolean | null
+    tls_settings?: RedisTlsSettings | null
     master_name?: string
-    /** `{ hostname, port }` as in PeerTube's YAML (`host` is accepted too). */
+    /** `{ host, port }` (PeerTube 8) or `{ hostname, port }` (PeerTube 6.1's YAML). */
     sentinels?: Array<{ hostname?: string; host?: string; port?: number }>
-    /** Sentinel password (defaults to `auth`). */
+    /** Sentinel password (PeerTube 8; defaults to `auth`). */
     password?: string | null
   } | null
   /** Connection timeout (extra option). Default `5 seconds`. */
   connectTimeout?: Duration
   /** Timeout of one Redis command or transaction (extra option). Default `10 seconds`. */
   responseTimeout?: Duration
+}
+
+/** PeerTube 8's `tls_settings` (rustls; no OpenSSL). `ca`, `cert` and `key` are PEM text or paths of PEM files. */
+export interface RedisTlsSettings {
+  /** Verify the server's certificate and host name. Default `true`. */
+  reject_unauthorized?: boolean | null
+  /** CA certificates; absent: the system's roots. */
+  ca?: string | null
+  /** Client certificate (mutual TLS), with `key`. */
+  cert?: string | null
+  /** Client key, with `cert`. */
+  key?: string | null
 }
 
 /** GeoIP databases (DB-IP lite or MaxMind GeoLite2/GeoIP2 `.mmdb` files). */
@@ -144,6 +160,14 @@ export interface LocalViewerInput {
   sessionId: string
   /** `'seek'` when the viewer jumped to another position. */
   viewEvent?: 'seek' | null
+  /** The request's `User-Agent` header (PeerTube >= 7.2: parsed for a new viewer's user-agent stats; cut at 500 UTF-16 units, as ua-parser-js reads it). Not read for older releases. */
+  userAgent?: string | null
+  /** The body's `client` (PeerTube >= 7.2), at most 256 bytes: wins over the user agent's. */
+  client?: string | null
+  /** The body's `device` (PeerTube >= 7.2): wins over the user agent's; a name that is not one of PeerTube's devices is `null`. */
+  device?: string | null
+  /** The body's `operatingSystem` (PeerTube >= 7.2), at most 256 bytes: wins over the user agent's. */
+  operatingSystem?: string | null
 }
 
 /** One local viewer, as `VideoViewerCounters.addLocalViewer` takes it. */
@@ -182,6 +206,14 @@ export interface LocalViewRequest {
   sessionId?: string | null
   /** `'seek'` when the viewer jumped to another position. */
   viewEvent?: 'seek' | null
+  /** The request's `User-Agent` header (PeerTube >= 7.2: parsed for a new viewer's user-agent stats; cut at 500 UTF-16 units, as ua-parser-js reads it). Not read for older releases. */
+  userAgent?: string | null
+  /** The body's `client` (PeerTube >= 7.2), at most 256 bytes: wins over the user agent's. */
+  client?: string | null
+  /** The body's `device` (PeerTube >= 7.2): wins over the user agent's; a name that is not one of PeerTube's devices is `null`. */
+  device?: string | null
+  /** The body's `operatingSystem` (PeerTube >= 7.2), at most 256 bytes: wins over the user agent's. */
+  operatingSystem?: string | null
 }
 
 /** A View activity from another instance (`processRemoteView`, `addRemoteViewerOn*Video`). */
@@ -240,6 +272,12 @@ export interface ViewerStatsRecord {
   country: string | null
   /** English name of the most precise subdivision. */
   subdivisionName: string | null
+  /** Browser or app (PeerTube >= 7.2, the row's `client`; absent before). */
+  client?: string | null
+  /** Device type (PeerTube >= 7.2, the row's `device`; absent before). */
+  device?: 'console' | 'embedded' | 'mobile' | 'smarttv' | 'tablet' | 'wearable' | 'xr' | 'desktop' | null
+  /** Operating system (PeerTube >= 7.2, the row's `operatingSystem`; absent before). */
+  operatingSystem?: string | null
 }
 
 /** PeerTube's answer to a heartbeat: whether it counted a view, and whether it added a viewer. */
@@ -380,6 +418,11 @@ export interface HostCallOptions {
    * Default `'1 minute'`.
    */
   callbackTimeout?: Duration
+  /**
+   * The host's PeerTube release (`'6.1'`, `'7.0.1'`, `'8.0'`): from 7.1 viewers federation v2 is the default of `viewersFederationV2`, from 7.2 viewers carry user-agent stats (`client`, `device`, `operatingSystem`) in Redis and in `saveViewerStats`.
+   * Default `'6.1'`.
+   */
+  peertubeVersion?: string
 }
 
 /** Options of the viewer stats engine (`VideoViewerStats`, `VideoViewsManager`). */
@@ -424,7 +467,7 @@ export interface ViewerCountersEngineOptions {
    */
   viewerCounterLifetime?: Duration
   /**
-   * Viewers federation protocol v2 (the JS layer defaults it to `process.env.USE_VIEWERS_FEDERATION_V2 === 'true'`).
+   * Viewers federation protocol v2. Absent: `true` from `peertubeVersion` 7.1 (PeerTube's only protocol there), else `process.env.USE_VIEWERS_FEDERATION_V2 === 'true'` (the JS layer reads it).
    * Default `false`.
    */
   viewersFederationV2?: boolean
@@ -469,10 +512,10 @@ export interface IdentityOptions {
 }
 
 /** The arguments of `LocalViewerInput`'s positional entry, in `requestFields()` order. */
-export type LocalViewerInputArgs = [videoId: number, videoUuid: string | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string, viewEvent: 'seek' | null | undefined]
+export type LocalViewerInputArgs = [videoId: number, videoUuid: string | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string, viewEvent: 'seek' | null | undefined, userAgent: string | null | undefined, client: string | null | undefined, device: string | null | undefined, operatingSystem: string | null | undefined]
 
 /** The arguments of `LocalViewerJoin`'s positional entry, in `requestFields()` order. */
 export type LocalViewerJoinArgs = [videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, sessionId: string]
 
 /** The arguments of `LocalViewRequest`'s positional entry, in `requestFields()` order. */
-export type LocalViewRequestArgs = [videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, videoDuration: number | null | undefined, videoIsLive: boolean | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string | null | undefined, viewEvent: 'seek' | null | undefined]
+export type LocalViewRequestArgs = [videoId: number, videoUuid: string, videoRemote: boolean | null | undefined, videoDuration: number | null | undefined, videoIsLive: boolean | null | undefined, currentTime: number, ip: string | null | undefined, sessionId: string | null | undefined, viewEvent: 'seek' | null | undefined, userAgent: string | null | undefined, client: string | null | undefined, device: string | null | undefined, operatingSystem: string | null | undefined]

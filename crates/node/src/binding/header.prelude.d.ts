@@ -12,20 +12,36 @@ export interface RedisOptions {
   socket?: string | null
   auth?: string | null
   db?: number | null
+  /** TLS to Redis (the master in Sentinel mode), PeerTube 8's `redis.enable_tls`. */
+  enable_tls?: boolean | null
+  tls_settings?: RedisTlsSettings | null
   sentinel?: {
     enabled?: boolean
-    /** Not supported by this build: `true` is rejected. */
-    enable_tls?: boolean
+    /** TLS to the sentinels (PeerTube 8). */
+    enable_tls?: boolean | null
+    tls_settings?: RedisTlsSettings | null
     master_name?: string
-    /** `{ hostname, port }` as in PeerTube's YAML (`host` is accepted too). */
+    /** `{ host, port }` (PeerTube 8) or `{ hostname, port }` (PeerTube 6.1's YAML). */
     sentinels?: Array<{ hostname?: string; host?: string; port?: number }>
-    /** Sentinel password (defaults to `auth`). */
+    /** Sentinel password (PeerTube 8; defaults to `auth`). */
     password?: string | null
   } | null
   /** Connection timeout (extra option). Default `5 seconds`. */
   connectTimeout?: Duration
   /** Timeout of one Redis command or transaction (extra option). Default `10 seconds`. */
   responseTimeout?: Duration
+}
+
+/** PeerTube 8's `tls_settings` (rustls; no OpenSSL). `ca`, `cert` and `key` are PEM text or paths of PEM files. */
+export interface RedisTlsSettings {
+  /** Verify the server's certificate and host name. Default `true`. */
+  reject_unauthorized?: boolean | null
+  /** CA certificates; absent: the system's roots. */
+  ca?: string | null
+  /** Client certificate (mutual TLS), with `key`. */
+  cert?: string | null
+  /** Client key, with `cert`. */
+  key?: string | null
 }
 
 /** GeoIP databases (DB-IP lite or MaxMind GeoLite2/GeoIP2 `.mmdb` files). */

@@ -261,6 +261,19 @@ impl Js {
     String::from_utf8(buf).map_err(|_| Error::invalid_range(field, "must be valid UTF-8"))
   }
 
+  /// The string value's first `max_bytes` UTF-8 bytes at most (whole characters); a longer
+  /// string is cut, not refused.
+  pub fn string_prefix(self, field: &str, max_bytes: usize) -> Result<String> {
+    let len = self.string_len(field, usize::MAX)?.min(max_bytes);
+    let mut buf = vec![0u8; len + 1];
+    let written = self.read_utf8(&mut buf, field)?;
+    buf.truncate(written);
+    Ok(match String::from_utf8(buf) {
+      Ok(text) => text,
+      Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
+    })
+  }
+
   /// Calls `f` with the string value when it is at most `MAX` bytes long, reading it with a
   /// single napi call into a stack buffer (no allocation). Longer strings are a `RangeError`.
   pub fn with_short_string<const MAX: usize, T>(

@@ -9,6 +9,7 @@ use super::promise::{ready, rejected, resolved, spawn};
 use super::requests::LocalViewArgs;
 use super::setup::read_shared;
 use super::shapes::report;
+use super::user_agent::user_agent_input;
 use super::uuid_cache::UuidCache;
 use super::viewer_counters as counters_ops;
 use super::viewer_counters::{
@@ -26,6 +27,9 @@ use views_core::error::Result;
 
 type Engines = Manager<JsStatsHost, JsCountersHost, JsViewsHost>;
 
+/// The request's user-agent fields, read only for a release with user-agent stats.
+const USER_AGENT_PATHS: [&str; 4] = ["userAgent", "client", "device", "operatingSystem"];
+
 /// The request's `sessionId`: not read at all when session ids are not trusted (PeerTube then
 /// ignores it), else [`input::view_session_id_value`].
 /// Reads a local view: by its object when `object` is given (the object path), else from the
@@ -36,10 +40,20 @@ fn read_request(
   value: Unknown,
   uuids: &UuidCache,
 ) -> Result<LocalViewRequest> {
-  let skip: &[&str] = if engines.identity.trust_session_id {
-    &[]
-  } else {
-    &["sessionId"]
+  let skip: &[&str] = match (
+    engines.identity.trust_session_id,
+    engines.stats.user_agent_stats(),
+  ) {
+    (true, true) => &[],
+    (true, false) => &USER_AGENT_PATHS,
+    (false, true) => &["sessionId"],
+    (false, false) => &[
+      "sessionId",
+      "userAgent",
+      "client",
+      "device",
+      "operatingSystem",
+    ],
   };
   let args = LocalViewArgs::from_object_skipping(Js::new(env.raw(), value.raw()), skip)?;
   local_view_request(args, engines, uuids)
@@ -85,6 +99,16 @@ fn local_view_request(
     },
     event: input::view_event_value(args.view_event)?,
     ip: args.ip.optional(|v| v.string("ip", 128))?,
+    agent: if engines.stats.user_agent_stats() {
+      Some(user_agent_input(
+        args.user_agent,
+        args.client,
+        args.device,
+        args.operating_system,
+      )?)
+    } else {
+      None
+    },
   })
 }
 

@@ -16,6 +16,7 @@ pub mod setup;
 pub mod shapes;
 #[cfg(test)]
 mod typescript;
+pub mod user_agent;
 pub mod uuid_cache;
 pub mod viewer_counters;
 pub mod viewer_stats;

@@ -6,7 +6,8 @@ use views_core::geoip::GeoIpConfig;
 use views_core::rules::duration::parse_duration_ms;
 use views_core::rules::options::{OptionKind, OptionValue, Options};
 use views_core::rules::validate;
-use views_core::store::{RedisConfig, SentinelConfig};
+use views_core::store::config::pem_or_file;
+use views_core::store::{RedisConfig, SentinelConfig, TlsConfig};
 
 /// Longest string accepted in options (paths, host names, passwords).
 const MAX_OPTION_STRING: usize = 4096;
@@ -144,7 +145,9 @@ pub fn redis_config(value: Js) -> Result<RedisConfig> {
   };
   let has_socket = socket.as_deref().is_some_and(|s| !s.is_empty());
   let explicit = has_socket || hostname.is_some() || port.is_some();
+  let tls = tls_config(object, "redis")?;
   let config = RedisConfig {
+    tls,
     hostname: if explicit {
       hostname
     } else {
@@ -177,12 +180,6 @@ pub fn redis_config(value: Js) -> Result<RedisConfig> {
 fn sentinel_config(object: Js) -> Result<Option<SentinelConfig>> {
   if !boolean(object, "enabled", false)? {
     return Ok(None);
-  }
-  if boolean(object, "enable_tls", false)? {
-    return Err(Error::invalid_range(
-      "redis.sentinel.enable_tls",
-      "is not supported by this build (TLS to Redis is not compiled in)",
-    ));
   }
   let master_name =
     optional_string(object, "master_name", "redis.sentinel.master_name")?.unwrap_or_default();
@@ -232,6 +229,54 @@ fn sentinel_config(object: Js) -> Result<Option<SentinelConfig>> {
     master_name,
     sentinels,
     password: optional_string(object, "password", "redis.sentinel.password")?,
+    tls: tls_config(object, "redis.sentinel")?,
+  }))
+}
+
+/// PeerTube 8's `enable_tls` and `tls_settings: { reject_unauthorized, ca, cert, key }` of
+/// `object` (the `redis` section or its `sentinel`): `None` unless `enable_tls` is true. `ca`,
+/// `cert` and `key` are PEM text or paths of PEM files; `cert` and `key` go together.
+fn tls_config(object: Js, section: &str) -> Result<Option<TlsConfig>> {
+  let enabled = prop(object, "enable_tls", &format!("{section}.enable_tls"))?
+    .optional(|v| v.boolean(&format!("{section}.enable_tls")))?
+    .unwrap_or(false);
+  if !enabled {
+    return Ok(None);
+  }
+  let field = format!("{section}.tls_settings");
+  let settings = prop(object, "tls_settings", &field)?;
+  if settings.kind().is_nullish() {
+    return Ok(Some(TlsConfig::default()));
+  }
+  let settings = settings.expect_object(&field)?;
+  let pem = |name: &str| -> Result<Option<Vec<u8>>> {
+    let path = format!("{field}.{name}");
+    optional_string(settings, name, &path)?
+      .filter(|text| !text.is_empty())
+      .map(|text| pem_or_file(&path, &text))
+      .transpose()
+  };
+  let reject_unauthorized = prop(
+    settings,
+    "reject_unauthorized",
+    &format!("{field}.reject_unauthorized"),
+  )?
+  .optional(|v| v.boolean(&format!("{field}.reject_unauthorized")))?
+  .unwrap_or(true);
+  let client = match (pem("cert")?, pem("key")?) {
+    (Some(cert), Some(key)) => Some((cert, key)),
+    (None, None) => None,
+    _ => {
+      return Err(Error::invalid_range(
+        &field,
+        "needs both cert and key for a client certificate, or neither",
+      ))
+    }
+  };
+  Ok(Some(TlsConfig {
+    reject_unauthorized,
+    ca: pem("ca")?,
+    client,
   }))
 }
 

@@ -119,6 +119,14 @@ request! {
     session_id: "sessionId", "string";
     /// `'seek'` when the viewer jumped to another position.
     view_event: "viewEvent", "'seek' | null", optional;
+    /// The request's `User-Agent` header (PeerTube >= 7.2: parsed for a new viewer's user-agent stats; cut at 500 UTF-16 units, as ua-parser-js reads it). Not read for older releases.
+    user_agent: "userAgent", "string | null", optional;
+    /// The body's `client` (PeerTube >= 7.2), at most 256 bytes: wins over the user agent's.
+    client: "client", "string | null", optional;
+    /// The body's `device` (PeerTube >= 7.2): wins over the user agent's; a name that is not one of PeerTube's devices is `null`.
+    device: "device", "string | null", optional;
+    /// The body's `operatingSystem` (PeerTube >= 7.2), at most 256 bytes: wins over the user agent's.
+    operating_system: "operatingSystem", "string | null", optional;
   }
 }
 
@@ -157,6 +165,14 @@ request! {
     session_id: "sessionId", "string | null", optional;
     /// `'seek'` when the viewer jumped to another position.
     view_event: "viewEvent", "'seek' | null", optional;
+    /// The request's `User-Agent` header (PeerTube >= 7.2: parsed for a new viewer's user-agent stats; cut at 500 UTF-16 units, as ua-parser-js reads it). Not read for older releases.
+    user_agent: "userAgent", "string | null", optional;
+    /// The body's `client` (PeerTube >= 7.2), at most 256 bytes: wins over the user agent's.
+    client: "client", "string | null", optional;
+    /// The body's `device` (PeerTube >= 7.2): wins over the user agent's; a name that is not one of PeerTube's devices is `null`.
+    device: "device", "string | null", optional;
+    /// The body's `operatingSystem` (PeerTube >= 7.2), at most 256 bytes: wins over the user agent's.
+    operating_system: "operatingSystem", "string | null", optional;
   }
 }
 

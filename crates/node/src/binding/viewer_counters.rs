@@ -191,10 +191,17 @@ pub fn build_counters_engine(
   logger: views_core::log::Logger,
   send: &Arc<HostFn<ViewerView>>,
 ) -> Result<ViewerCountersEngine<JsCountersHost>> {
-  let config = CountersConfig {
+  let mut config = CountersConfig {
     options: options::read_options(object)?,
     calls: calls.clone(),
   };
+  // PeerTube 7.1 speaks only viewers federation v2: the default there, unless given.
+  if options::prop(object, "viewersFederationV2", "viewersFederationV2")?
+    .kind()
+    .is_nullish()
+  {
+    config.options.federation_v2 = calls.peertube_version.federation_v2_only();
+  }
   let load = options::function(callbacks, "loadVideo")?;
   let notify = options::function(callbacks, "notifyClients")?;
   let pending = Arc::new(PendingNotifications::default());

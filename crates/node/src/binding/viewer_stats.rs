@@ -8,6 +8,7 @@ use super::promise::{ready, rejected, spawn};
 use super::requests::LocalViewerArgs;
 use super::setup::{read_shared, usable, Shared};
 use super::shapes::report;
+use super::user_agent::user_agent_input;
 use napi::bindgen_prelude::{Env, Unknown};
 use napi::JsValue;
 use napi_derive::napi;
@@ -94,7 +95,7 @@ fn fill(beat: &mut Heartbeat, ip: Option<Js>, uuid: Option<Js>) {
 
 /// Validates a heartbeat's fields ([`LocalViewerArgs`]); `ip` and `video.uuid` are checked now
 /// and copied only when needed.
-fn lazy_heartbeat(args: LocalViewerArgs) -> Result<LazyHeartbeat> {
+fn lazy_heartbeat(args: LocalViewerArgs, user_agent_stats: bool) -> Result<LazyHeartbeat> {
   let video_id =
     views_core::rules::validate::database_id("video.id", args.video_id.number("video.id")?)?;
   let uuid = args
@@ -109,15 +110,28 @@ fn lazy_heartbeat(args: LocalViewerArgs) -> Result<LazyHeartbeat> {
   let ip = args
     .ip
     .optional(|v| v.check_string_len("ip", 128).map(|()| v))?;
+  let agent = if user_agent_stats {
+    Some(user_agent_input(
+      args.user_agent,
+      args.client,
+      args.device,
+      args.operating_system,
+    )?)
+  } else {
+    None
+  };
   Ok(LazyHeartbeat {
-    beat: Heartbeat::new(
-      ViewerId {
-        session_id,
-        video_id,
-      },
-      current_time,
-      event,
-    ),
+    beat: Heartbeat {
+      agent,
+      ..Heartbeat::new(
+        ViewerId {
+          session_id,
+          video_id,
+        },
+        current_time,
+        event,
+      )
+    },
     ip,
     uuid,
   })
@@ -158,7 +172,7 @@ fn add_local_viewer_entry(
   record(
     env,
     engine,
-    lazy_heartbeat(LocalViewerArgs::from_array(args)),
+    lazy_heartbeat(LocalViewerArgs::from_array(args), engine.user_agent_stats()),
   )
 }
 
@@ -259,8 +273,9 @@ impl VideoViewerStats {
     ts_return_type = "Promise<void> | void"
   )]
   pub fn add_local_viewer(&self, env: Env, input: Unknown) -> napi::Result<Raw> {
-    let lazy =
-      LocalViewerArgs::from_object(Js::new(env.raw(), input.raw())).and_then(lazy_heartbeat);
+    let user_agent_stats = self.engine.user_agent_stats();
+    let lazy = LocalViewerArgs::from_object(Js::new(env.raw(), input.raw()))
+      .and_then(|args| lazy_heartbeat(args, user_agent_stats));
     record(&env, &self.engine, lazy)
   }
 

@@ -126,7 +126,11 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
       (Some(geoip), Some(ip)) => geoip.lookup(ip),
       _ => None,
     };
-    ViewerStats::from_heartbeat(now, beat, location)
+    let agent = self
+      .agents
+      .as_ref()
+      .and_then(|agents| agents.resolve(beat.agent.as_ref()));
+    ViewerStats::from_heartbeat(now, beat, location, agent)
   }
 
   /// Applies `beat` to the cached entry, inserting `new` first when given.

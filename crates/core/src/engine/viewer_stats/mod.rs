@@ -24,6 +24,7 @@ mod timers;
 
 use crate::engine::host::StatsHost;
 use crate::engine::options::{EngineConfig, StatsOptions};
+use crate::engine::user_agents::UserAgents;
 use crate::error::{Error, ErrorCode, Result};
 use crate::geoip::GeoIp;
 use crate::log::{Logger, Meta};
@@ -96,6 +97,8 @@ pub struct ViewerStatsEngine<H: StatsHost, S: StatsStore = RedisStatsStore> {
   config: StatsConfig,
   store: Arc<S>,
   geoip: Option<Arc<GeoIp>>,
+  /// User-agent stats of new viewers, for a PeerTube release that has them.
+  agents: Option<UserAgents>,
   host: Arc<H>,
   logger: Logger,
   state: Mutex<State>,
@@ -118,6 +121,11 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
   /// A new engine; call [`Self::run_timers`] to start the periodic sync and processing.
   pub fn new(config: StatsConfig, store: S, geoip: Option<GeoIp>, host: H, logger: Logger) -> Self {
     ViewerStatsEngine {
+      agents: config
+        .calls
+        .peertube_version
+        .user_agent_stats()
+        .then(UserAgents::new),
       config,
       store: Arc::new(store),
       geoip: geoip.map(Arc::new),
@@ -160,6 +168,11 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
     self
       .logger
       .warn(message, || Meta::field("error", err.message.clone()));
+  }
+
+  /// Whether new viewers get user-agent stats (the host's PeerTube release has them).
+  pub fn user_agent_stats(&self) -> bool {
+    self.agents.is_some()
   }
 
   /// Health snapshot.
