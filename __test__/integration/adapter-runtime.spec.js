@@ -212,10 +212,14 @@ describe('PeerTube 6.1 semantics the adapter keeps', () => {
     try {
       native = VideoViewsManager.Instance
       native.init() // no GeoIP file in BIN_DIR yet: init() starts PeerTube's download
-      await waitFor(() => calls.geoIpDownloads === 1)
       const immutable = { id: LOCAL.id, url: LOCAL.url, uuid: LOCAL.uuid, remote: false }
       const view = (body) => native.processLocalView({ video: immutable, ip: '81.2.69.160', ...body })
       const stored = async (sessionId) => JSON.parse((await redis.get(`${prefix}local-video-viewer-stats-${sessionId}-${LOCAL.id}`)) ?? 'null')
+      // As PeerTube's first lookups, the first heartbeat waits for the download: located at once.
+      await view({ currentTime: 1, sessionId: 'first', viewEvent: 'seek' })
+      expect(calls.geoIpDownloads).toBe(1)
+      await waitFor(async () => (await stored('first')) !== null, { timeout: 5000 })
+      expect(await stored('first')).toMatchObject({ country: 'GB', subdivisionName: 'England' })
 
       // The databases the download wrote are opened without a restart (the engine syncs every
       // 100 ms); a viewer is located once, when it is new, so probe with new viewers.

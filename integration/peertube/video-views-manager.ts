@@ -102,11 +102,25 @@ export function asClientError (err: unknown): unknown {
   return err
 }
 
+/** Longest a heartbeat waits for PeerTube's GeoIP download at start. */
+const GEO_IP_WAIT_MS = 10_000
+
+/** `promise`, or nothing after `ms`. */
+function waitAtMost (promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout
+  const timeout = new Promise<void>(resolve => { timer = setTimeout(resolve, ms) })
+
+  return Promise.race([ promise, timeout ]).finally(() => clearTimeout(timer))
+}
+
 export class VideoViewsManager {
 
   private static instance: VideoViewsManager
 
   private native!: NativeVideoViewsManager
+
+  /** PeerTube's GeoIP download started by init(), until it settles (see processLocalView). */
+  private geoIpDownload: Promise<void> | null = null
 
   private constructor () {
   }
@@ -133,6 +147,10 @@ export class VideoViewsManager {
 
     // PeerTube's view rule reads the duration the same way (memoized 10 s).
     const { duration, isLive } = await getCachedVideoDuration(video.id)
+    // PeerTube's first GeoIP lookups wait for the download of a missing database: so do the
+    // heartbeats that arrive while it runs (a viewer is located once, when it is new).
+    // At most GEO_IP_WAIT_MS: a download that hangs must not hold the heartbeats.
+    if (this.geoIpDownload) await waitAtMost(this.geoIpDownload, GEO_IP_WAIT_MS)
 
     try {
       return await this.native.processLocalView({
@@ -219,9 +237,11 @@ export class VideoViewsManager {
     if (!missing) return
 
     // Downloads every database that has a URL (PeerTube's helper), then reopens them.
-    GeoIP.Instance.updateDatabases()
+    this.geoIpDownload = GeoIP.Instance.updateDatabases()
       .then(() => this.native.reloadGeoIp())
+      .then(() => undefined)
       .catch(err => logger.error('Cannot download GeoIP databases for the views engine.', { err }))
+      .finally(() => { this.geoIpDownload = null })
   }
 
   static get Instance () {
