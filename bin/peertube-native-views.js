@@ -33,7 +33,8 @@ function main(argv) {
       if (rest.includes('--json')) {
         console.log(JSON.stringify(s, null, 2))
       } else {
-        console.log(`PeerTube ${s.peertubeVersion} at ${s.root}: ${s.supported ? 'supported' : 'not supported'}; peertube-native-views ${s.installed ? s.packageVersion + ' installed' : 'not installed'}`)
+        const build = s.build ? ` (${s.build})` : ''
+        console.log(`PeerTube ${s.peertubeVersion}${build} at ${s.root}: ${s.supported ? 'supported' : 'not supported'}; peertube-native-views ${s.installed ? s.packageVersion + ' installed' : 'not installed'}`)
         for (const [file, state] of Object.entries(s.files)) console.log(`  ${state.padEnd(8)} ${file}`)
       }
       return 0
