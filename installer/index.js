@@ -261,7 +261,8 @@ function status(dir, { releases = RELEASES } = {}) {
   const { root, version } = peertubeTree(dir)
   const builds = releases[version] ?? []
   const manifest = manifestOf(root)
-  const release = builds.length ? matchBuild(root, builds, manifest).build ?? builds[0] : null
+  const matched = builds.length ? matchBuild(root, builds, manifest).build : null
+  const release = matched ?? builds[0] ?? null
   const files = {}
   const known = { ...(release?.originals ?? {}) }
   for (const rel of manifest ? Object.keys(manifest.files) : []) known[rel] = known[rel] ?? null
@@ -273,7 +274,7 @@ function status(dir, { releases = RELEASES } = {}) {
   return {
     root,
     peertubeVersion: version,
-    build: manifest?.build ?? (release && matchBuild(root, builds, null).build?.name) ?? null,
+    build: manifest?.build ?? matched?.name ?? null,
     supported: Boolean(release),
     installed: Boolean(manifest && manifest.state === 'installed'),
     packageVersion: manifest?.packageVersion ?? null,

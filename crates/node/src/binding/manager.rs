@@ -30,6 +30,15 @@ type Engines = Manager<JsStatsHost, JsCountersHost, JsViewsHost>;
 /// The request's user-agent fields, read only for a release with user-agent stats.
 const USER_AGENT_PATHS: [&str; 4] = ["userAgent", "client", "device", "operatingSystem"];
 
+/// `sessionId` (when session ids are not trusted) and [`USER_AGENT_PATHS`].
+const SESSION_AND_USER_AGENT_PATHS: [&str; 5] = [
+  "sessionId",
+  USER_AGENT_PATHS[0],
+  USER_AGENT_PATHS[1],
+  USER_AGENT_PATHS[2],
+  USER_AGENT_PATHS[3],
+];
+
 /// The request's `sessionId`: not read at all when session ids are not trusted (PeerTube then
 /// ignores it), else [`input::view_session_id_value`].
 /// Reads a local view: by its object when `object` is given (the object path), else from the
@@ -47,13 +56,7 @@ fn read_request(
     (true, true) => &[],
     (true, false) => &USER_AGENT_PATHS,
     (false, true) => &["sessionId"],
-    (false, false) => &[
-      "sessionId",
-      "userAgent",
-      "client",
-      "device",
-      "operatingSystem",
-    ],
+    (false, false) => &SESSION_AND_USER_AGENT_PATHS,
   };
   let args = LocalViewArgs::from_object_skipping(Js::new(env.raw(), value.raw()), skip)?;
   local_view_request(args, engines, uuids)
@@ -99,16 +102,13 @@ fn local_view_request(
     },
     event: input::view_event_value(args.view_event)?,
     ip: args.ip.optional(|v| v.string("ip", 128))?,
-    agent: if engines.stats.user_agent_stats() {
-      Some(user_agent_input(
-        args.user_agent,
-        args.client,
-        args.device,
-        args.operating_system,
-      )?)
-    } else {
-      None
-    },
+    agent: user_agent_input(
+      engines.stats.user_agent_stats(),
+      args.user_agent,
+      args.client,
+      args.device,
+      args.operating_system,
+    )?,
   })
 }
 

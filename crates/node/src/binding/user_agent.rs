@@ -18,15 +18,20 @@ const USER_AGENT_READ: usize = 1_500;
 /// Longest body `client` or `operatingSystem`, bytes.
 const MAX_BODY_NAME: usize = 256;
 
-/// The heartbeat's `userAgent`, `client`, `device` and `operatingSystem`: each absent when
-/// `null`, `undefined` or empty. A value that is not a string, or a body name longer than
-/// 256 bytes, is an `INVALID_ARGUMENT`.
+/// The heartbeat's `userAgent`, `client`, `device` and `operatingSystem` when the engine keeps
+/// user-agent stats (`read`; nothing is read otherwise): each absent when `null`, `undefined` or
+/// empty. A value that is not a string, or a body name longer than 256 bytes, is an
+/// `INVALID_ARGUMENT`.
 pub fn user_agent_input(
+  read: bool,
   user_agent: Js,
   client: Js,
   device: Js,
   operating_system: Js,
-) -> Result<UserAgentInput> {
+) -> Result<Option<UserAgentInput>> {
+  if !read {
+    return Ok(None);
+  }
   let non_empty = |text: String| (!text.is_empty()).then_some(text);
   let name = |value: Js, field: &str| -> Result<Option<String>> {
     Ok(
@@ -35,7 +40,7 @@ pub fn user_agent_input(
         .and_then(non_empty),
     )
   };
-  Ok(UserAgentInput {
+  Ok(Some(UserAgentInput {
     user_agent: user_agent
       .optional(|v| v.string_prefix("userAgent", USER_AGENT_READ))?
       .and_then(non_empty),
@@ -43,7 +48,7 @@ pub fn user_agent_input(
     // PeerTube's `toVideoViewUADeviceOrNull`: a name that is not a device is `null`.
     device: name(device, "device")?.map(|d| Device::from_name(&d)),
     operating_system: name(operating_system, "operatingSystem")?,
-  })
+  }))
 }
 
 /// What `parseUserAgent` says of a user agent: ua-parser-js 2.x's answers in PeerTube's terms.

@@ -110,16 +110,13 @@ fn lazy_heartbeat(args: LocalViewerArgs, user_agent_stats: bool) -> Result<LazyH
   let ip = args
     .ip
     .optional(|v| v.check_string_len("ip", 128).map(|()| v))?;
-  let agent = if user_agent_stats {
-    Some(user_agent_input(
-      args.user_agent,
-      args.client,
-      args.device,
-      args.operating_system,
-    )?)
-  } else {
-    None
-  };
+  let agent = user_agent_input(
+    user_agent_stats,
+    args.user_agent,
+    args.client,
+    args.device,
+    args.operating_system,
+  )?;
   Ok(LazyHeartbeat {
     beat: Heartbeat {
       agent,
