@@ -18,6 +18,7 @@ const HEALTH = [
   ['redisErrors', 'peertube_native_views_redis_errors', 'counter', '{error}', 'Redis errors since start'],
   ['callbackErrors', 'peertube_native_views_callback_errors', 'counter', '{error}', 'Failed host callbacks since start'],
   ['droppedHeartbeats', 'peertube_native_views_dropped_heartbeats', 'counter', '{heartbeat}', 'Heartbeats of new viewers dropped at maxPendingWrites'],
+  ['knownMembers', 'peertube_native_views_known_members', 'gauge', '{viewer}', 'Viewers the engine knows Redis holds (new viewers need no Redis read)'],
 ]
 
 /**

@@ -206,9 +206,31 @@ describe('processing expired viewers', () => {
     expect(await redis.exists(`${prefix}local-video-viewer-stats-done-7`)).toBe(0)
     expect(await redis.scard(`${prefix}${SET}`)).toBe(0)
 
-    // Processed viewers are gone: a second pass does nothing.
-    expect(await stats.processViewerStats()).toMatchObject({ scanned: 0, persisted: 0 })
+    // Processed viewers are gone, and so is the processing lease: a second pass does nothing.
+    expect(await redis.exists(`${prefix}native-views-process-lease`)).toBe(0)
+    expect(await stats.processViewerStats()).toMatchObject({ scanned: 0, persisted: 0, skipped: false })
     expect(saved).toHaveLength(2)
+  })
+
+  test('another process holding the processing lease: the pass is skipped and Redis left as it was; a lease left by a crash expires', async () => {
+    const { stats, saved, prefix } = makeStats()
+    await stats.addLocalViewer({ video, currentTime: 0, sessionId: 'leased' })
+    await stats.addLocalViewer({ video, currentTime: 6, sessionId: 'leased' })
+    await stats.syncRedisWrites()
+    const key = `${prefix}local-video-viewer-stats-leased-42`
+    const json = await redis.get(key)
+    await sleep(350)
+    // What a process that crashed in the middle of a pass leaves: its lease, for its TTL.
+    await redis.set(`${prefix}native-views-process-lease`, 'crashed-process', 'PX', 400)
+    expect(await stats.processViewerStats()).toEqual({ scanned: 0, expired: 0, persisted: 0, discarded: 0, failed: 0, orphansRemoved: 0, skipped: true })
+    expect(saved).toHaveLength(0)
+    expect(await redis.get(key)).toBe(json)
+    expect(await redis.smembers(`${prefix}${SET}`)).toEqual(['local-video-viewer-stats-leased-42'])
+    expect(await redis.get(`${prefix}native-views-process-lease`)).toBe('crashed-process')
+    await sleep(450)
+    expect(await stats.processViewerStats()).toMatchObject({ scanned: 1, expired: 1, persisted: 1, skipped: false })
+    expect(saved).toEqual([expect.objectContaining({ sessionId: 'leased', watchTime: 6 })])
+    expect((await redis.keys(`${prefix}*`)).sort()).toEqual([])
   })
 
   test('zero watch time: deleted from Redis without a saveViewerStats call', async () => {

@@ -5,16 +5,21 @@
 //
 //   node bench/peertube-load.js --url http://127.0.0.1:9001 --video <uuid> --viewers 10000 \
 //     --join storm --duration 60 [--rate 2000] [--server-pid PID] [--probe /tmp/probe.jsonl] \
-//     [--user root --password test] [--settle 15] [--json out.json]
+//     [--user root --password test] [--settle 15] [--json out.json] \
+//     [--fault-at 20 --fault-cmd 'kill -9 <redis pid>; sleep 5; redis-server ... &']
 //
 // Scenarios: one `--video` (a popular live), or `--videos uuid,uuid,...` (a catalogue; players
 // spread over them). `--rate R` compresses the players' 5 s interval to reach R heartbeats/s
 // with the same players. It prints achieved heartbeats/s, latency p50/p99/p999 (ms), status
 // counts, and, with `--server-pid`, the server's CPU (total and per heartbeat) and RSS; with
 // `--probe` (the server started with bench/peertube-probe.cjs), its event-loop delay. With
-// `--user`, after `--settle` seconds, the videos' views, viewers and overall stats.
+// `--user`, after `--settle` seconds, the videos' views, viewers and overall stats. `--fault-cmd`
+// runs a shell command `--fault-at` seconds into the run (a fault: Redis killed and restarted,
+// say); the report then counts the statuses of the heartbeats due from the fault's start until
+// 5 s after the command ended apart.
 'use strict'
 
+const { spawn } = require('node:child_process')
 const fs = require('node:fs')
 const http = require('node:http')
 const { expectedWatchSeconds, schedule } = require('./load-players')
@@ -127,6 +132,9 @@ async function main() {
 
   const latencies = new Float64Array(beats.length)
   const statuses = {}
+  const fault = args['fault-cmd'] ? { atMs: Number(args['fault-at'] || 10) * 1000, endMs: null, exitCode: null, statusesDuring: {} } : null
+  const dueAt = new Float64Array(beats.length)
+  const answers = new Array(beats.length)
   let done = 0
   let next = 0
   const pid = args['server-pid'] ? Number(args['server-pid']) : null
@@ -135,14 +143,26 @@ async function main() {
   const sampler = pid && setInterval(() => samples.push(procSample(pid)), 1000)
   const startWall = Date.now()
   const start = performance.now()
+  const faultTimer =
+    fault &&
+    setTimeout(() => {
+      const child = spawn('sh', ['-c', args['fault-cmd']], { stdio: 'inherit' })
+      child.on('exit', (code) => {
+        fault.endMs = performance.now() - start
+        fault.exitCode = code
+      })
+    }, fault.atMs)
   await new Promise((resolve) => {
     const pump = () => {
       const now = performance.now() - start
       while (next < beats.length && beats[next].at <= now) {
         const beat = beats[next++]
         const due = beat.at
+        const index = next - 1
         request(agent, base, `/api/v1/videos/${beat.video}/views`, { method: 'POST', body: beat.body }).then((res) => {
           latencies[done] = performance.now() - start - due
+          dueAt[index] = due
+          answers[index] = res.status || res.error
           statuses[res.status || res.error] = (statuses[res.status || res.error] ?? 0) + 1
           if (++done === beats.length) resolve()
         })
@@ -153,6 +173,13 @@ async function main() {
   })
   const elapsedMs = performance.now() - start
   if (sampler) clearInterval(sampler)
+  if (faultTimer) clearTimeout(faultTimer)
+  if (fault) {
+    const until = (fault.endMs ?? elapsedMs) + 5000
+    for (let i = 0; i < beats.length; i++) {
+      if (dueAt[i] >= fault.atMs && dueAt[i] <= until) fault.statusesDuring[answers[i]] = (fault.statusesDuring[answers[i]] ?? 0) + 1
+    }
+  }
   const endSample = pid && procSample(pid)
   const sorted = Array.from(latencies).sort((a, b) => a - b)
   const serverCpuMs = startSample && endSample ? endSample.cpuMs - startSample.cpuMs : null
@@ -174,6 +201,7 @@ async function main() {
     },
     eventLoop: probe.length ? { lagP99MaxMs: Math.max(...probe.map((p) => p.lagP99)), lagMaxMs: Math.max(...probe.map((p) => p.lagMax)), eluMax: Math.max(...probe.map((p) => p.elu)) } : null,
     expectedWatchSeconds: expectedWatchSeconds(beats),
+    fault,
   }
   if (args.settle) {
     await new Promise((r) => setTimeout(r, Number(args.settle) * 1000))

@@ -35,11 +35,14 @@ const stats = new VideoViewerStats({
 
 process.stdin.once('data', async () => {
   let passes = 0
+  let skipped = 0
   for (; passes < 300; passes++) {
     const report = await stats.processViewerStats()
-    if (report.scanned === 0) break
+    // A pass skipped while the other process holds the lease says nothing about what is left.
+    if (report.skipped) skipped++
+    else if (report.scanned === 0) break
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
   await stats.close()
-  process.stdout.write(JSON.stringify({ stored, failures, passes }) + '\n')
+  process.stdout.write(JSON.stringify({ stored, failures, passes, skipped }) + '\n')
 })

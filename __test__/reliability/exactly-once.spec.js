@@ -142,7 +142,7 @@ test('two engine processes on one Redis persist each viewer exactly once', async
   await sleep(300)
   for (const child of children) child.stdin.end('go\n')
   const [a, b] = await Promise.all(results)
-  console.log(`process A stored ${a.stored.length} (${a.failures} host failures, ${a.passes} passes), process B stored ${b.stored.length} (${b.failures} failures, ${b.passes} passes)`)
+  console.log(`process A stored ${a.stored.length} (${a.failures} host failures, ${a.passes} passes, ${a.skipped} skipped), process B stored ${b.stored.length} (${b.failures} failures, ${b.passes} passes, ${b.skipped} skipped)`)
   expect(a.failures + b.failures).toBeGreaterThan(100)
   expectExactlyOnce([...a.stored, ...b.stored], viewers)
   expect(await keysUnder(prefix)).toEqual([])

@@ -216,7 +216,7 @@ test(`VideoViewerStats: native addLocalViewer, the JS wrapper and the bound func
       dirty.clear()
     } else if (roll < 0.985) {
       const { value } = await out.promised('processViewerStats', true, () => stats.processViewerStats(random(r)))
-      const expected = { scanned: sections.viewers.size, expired: 0, persisted: 0, discarded: 0, failed: 0, orphansRemoved: 0 }
+      const expected = { scanned: sections.viewers.size, expired: 0, persisted: 0, discarded: 0, failed: 0, orphansRemoved: 0, skipped: false }
       out.check(JSON.stringify(value) === JSON.stringify(expected), () => `processViewerStats ${JSON.stringify(value)}, model ${JSON.stringify(expected)}`)
       dirty.clear()
     } else if (roll < 0.995) {

@@ -189,7 +189,7 @@ test(`VideoViewsManager: processLocalView (object, native object path, bound fun
       m.dirty.clear()
     } else if (roll < 0.99) {
       const { value } = await out.promised('processViewerStats', true, () => m.manager.processViewerStats(random(r)))
-      const expected = { scanned: m.sections.viewers.size, expired: 0, persisted: 0, discarded: 0, failed: 0, orphansRemoved: 0 }
+      const expected = { scanned: m.sections.viewers.size, expired: 0, persisted: 0, discarded: 0, failed: 0, orphansRemoved: 0, skipped: false }
       out.check(JSON.stringify(value) === JSON.stringify(expected), () => `processViewerStats ${JSON.stringify(value)}, model ${JSON.stringify(expected)}`)
       m.dirty.clear()
     } else if (roll < 0.995) {

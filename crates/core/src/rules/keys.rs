@@ -7,8 +7,9 @@ pub const VIEWER_STATS_SET: &str = "local-video-viewer-stats-keys";
 
 const VIEWER_STATS_KEY_PREFIX: &str = "local-video-viewer-stats-";
 
-/// Prefix of this engine's processing claims (not a PeerTube key: PeerTube never reads it).
-pub const CLAIM_KEY_PREFIX: &str = "native-views-claim-";
+/// This engine's processing lease, one per viewer set (not a PeerTube key: PeerTube never
+/// reads it).
+pub const PROCESS_LEASE_KEY: &str = "native-views-process-lease";
 
 /// PeerTube's Redis prefix: `redis-{webserverHost}-`.
 pub fn redis_prefix(webserver_host: &str) -> String {

@@ -1,5 +1,6 @@
 //! [`StatsStore`] in memory, with Redis' semantics for what the engine relies on: atomic
-//! multi-member operations, `SET NX` claims that expire, a viewer set separate from the values.
+//! multi-member operations, a processing lease that expires, a viewer set separate from the
+//! values, a listing in steps.
 //! It can also be made unavailable (every call fails as Redis down would) and be restarted
 //! empty, so the engine's outage and reconnection rules are tested without a server.
 
@@ -15,7 +16,28 @@ use std::time::{Duration, Instant};
 struct Data {
   set: BTreeSet<String>,
   values: HashMap<String, String>,
-  claims: HashMap<String, (String, Instant)>,
+  /// The processing lease: holder's token and expiry.
+  lease: Option<(String, Instant)>,
+  /// The members of the listing in progress, as of its first step (a step's cursor is an index
+  /// into it); members removed since are skipped, as Redis' `SSCAN` would.
+  listing: Vec<String>,
+}
+
+impl Data {
+  fn take_lease(&mut self, token: &str, ttl_ms: u64) -> bool {
+    let now = Instant::now();
+    let free = self
+      .lease
+      .as_ref()
+      .is_none_or(|(holder, expires)| holder == token || *expires <= now);
+    if free {
+      self.lease = Some((
+        token.to_string(),
+        now + Duration::from_millis(ttl_ms.max(1)),
+      ));
+    }
+    free
+  }
 }
 
 /// Viewer stats kept in memory.
@@ -66,13 +88,9 @@ impl MemoryStatsStore {
     self.lock().set.insert(member.to_string());
   }
 
-  /// Claims a member as another engine process would.
-  pub fn claim_as(&self, member: &str, token: &str, ttl: Duration) {
-    let expires = Instant::now() + ttl;
-    self
-      .lock()
-      .claims
-      .insert(member.to_string(), (token.to_string(), expires));
+  /// Takes the processing lease as another engine process would.
+  pub fn lease_as(&self, token: &str, ttl: Duration) {
+    self.lock().lease = Some((token.to_string(), Instant::now() + ttl));
   }
 
   /// The value of one viewer, unless the store is down.
@@ -85,15 +103,10 @@ impl MemoryStatsStore {
     self.lock().set.iter().cloned().collect()
   }
 
-  /// Claims currently held (not expired).
-  pub fn live_claims(&self) -> usize {
+  /// Whether someone holds the processing lease (not expired).
+  pub fn lease_held(&self) -> bool {
     let now = Instant::now();
-    self
-      .lock()
-      .claims
-      .values()
-      .filter(|(_, e)| *e > now)
-      .count()
+    self.lock().lease.as_ref().is_some_and(|(_, e)| *e > now)
   }
 
   /// Calls made so far (a call that needed no I/O makes none).
@@ -133,8 +146,24 @@ impl StatsStore for MemoryStatsStore {
     )
   }
 
-  async fn members(&self) -> Result<Vec<String>> {
-    Ok(self.open("members")?.set.iter().cloned().collect())
+  async fn scan_members(&self, cursor: u64, count: usize) -> Result<(u64, Vec<String>)> {
+    let mut data = self.open("scan_members")?;
+    if cursor == 0 {
+      data.listing = data.set.iter().cloned().collect();
+    }
+    let start = (cursor as usize).min(data.listing.len());
+    let end = start.saturating_add(count.max(1)).min(data.listing.len());
+    let step = data.listing[start..end]
+      .iter()
+      .filter(|m| data.set.contains(*m))
+      .cloned()
+      .collect();
+    let next = if end == data.listing.len() {
+      0
+    } else {
+      end as u64
+    };
+    Ok((next, step))
   }
 
   async fn write(&self, viewers: &PackedViewers) -> Result<()> {
@@ -160,34 +189,36 @@ impl StatsStore for MemoryStatsStore {
     Ok(existing)
   }
 
-  async fn claim_read(
+  async fn take_lease(&self, token: &str, ttl_ms: u64) -> Result<bool> {
+    Ok(self.open("take_lease")?.take_lease(token, ttl_ms))
+  }
+
+  async fn read_leased(
     &self,
     members: &[&str],
     token: &str,
     ttl_ms: u64,
-  ) -> Result<Vec<(bool, Option<String>)>> {
-    let mut data = self.open("claim_read")?;
-    let now = Instant::now();
-    let expires = now + Duration::from_millis(ttl_ms.max(1));
-    let mut replies = Vec::with_capacity(members.len());
-    for member in members {
-      let free = data.claims.get(*member).is_none_or(|(_, e)| *e <= now);
-      if free {
-        data
-          .claims
-          .insert(member.to_string(), (token.to_string(), expires));
-      }
-      replies.push((free, data.values.get(*member).cloned()));
+  ) -> Result<Option<Vec<Option<String>>>> {
+    let mut data = self.open("read_leased")?;
+    if !data.take_lease(token, ttl_ms) {
+      return Ok(None);
     }
-    Ok(replies)
+    Ok(Some(
+      members
+        .iter()
+        .map(|m| data.values.get(*m).cloned())
+        .collect(),
+    ))
   }
 
-  async fn release(&self, members: &[&str], token: &str) -> Result<()> {
-    let mut data = self.open("release")?;
-    for member in members {
-      if data.claims.get(*member).is_some_and(|(t, _)| t == token) {
-        data.claims.remove(*member);
-      }
+  async fn release_lease(&self, token: &str) -> Result<()> {
+    let mut data = self.open("release_lease")?;
+    if data
+      .lease
+      .as_ref()
+      .is_some_and(|(holder, _)| holder == token)
+    {
+      data.lease = None;
     }
     Ok(())
   }
@@ -197,7 +228,6 @@ impl StatsStore for MemoryStatsStore {
     for member in members {
       data.set.remove(*member);
       data.values.remove(*member);
-      data.claims.remove(*member);
     }
     Ok(())
   }

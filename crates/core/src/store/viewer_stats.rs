@@ -4,7 +4,7 @@ use super::connection::RedisConnection;
 use super::packed::{Concat, PackedViewers};
 use super::stats_store::StatsStore;
 use crate::error::{Error, ErrorCode, Result};
-use crate::rules::keys::{CLAIM_KEY_PREFIX, VIEWER_STATS_SET};
+use crate::rules::keys::{PROCESS_LEASE_KEY, VIEWER_STATS_SET};
 use once_cell::sync::Lazy;
 use redis::{AsyncCommands, Cmd, Script};
 use std::sync::Arc;
@@ -20,29 +20,38 @@ end
 return removed
 ";
 
-/// Gives back the claims this process holds (KEYS: claim keys; ARGV[1]: token).
-static RELEASE: Lazy<Script> = Lazy::new(|| {
+/// Takes the lease if free, renews it if this token holds it (KEYS[1]: lease; ARGV: token,
+/// ttl ms). Returns 1 when the token holds it afterwards, 0 when another does.
+const TAKE_LEASE: &str = r"
+local holder = redis.call('GET', KEYS[1])
+if holder == false then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+elseif holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+";
+
+/// Deletes the lease if this token holds it (KEYS[1]: lease; ARGV[1]: token).
+static RELEASE_LEASE: Lazy<Script> = Lazy::new(|| {
   Script::new(
     r"
-for i = 1, #KEYS do
-  if redis.call('GET', KEYS[i]) == ARGV[1] then
-    redis.call('DEL', KEYS[i])
-  end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
 end
 return 0
 ",
   )
 });
 
+/// [`TAKE_LEASE`] on its own (`EVALSHA`, loaded on first use).
+static TAKE_LEASE_SCRIPT: Lazy<Script> = Lazy::new(|| Script::new(TAKE_LEASE));
+
 /// A viewer's value key, `{prefix}{member}`, as one argument built in place.
 fn key_arg<'a>(prefix: &'a str, member: &'a str) -> Concat<'a, 2> {
   Concat([prefix, member])
-}
-
-/// A viewer's claim key, `{prefix}native-views-claim-{member}` (not a PeerTube key: PeerTube
-/// never reads it), as one argument built in place.
-fn claim_arg<'a>(prefix: &'a str, member: &'a str) -> Concat<'a, 3> {
-  Concat([prefix, CLAIM_KEY_PREFIX, member])
 }
 
 /// Viewer stats in Redis, with PeerTube's prefix.
@@ -121,15 +130,28 @@ impl StatsStore for RedisStatsStore {
       .await
   }
 
-  /// `SMEMBERS` of the viewer set.
-  async fn members(&self) -> Result<Vec<String>> {
+  /// `SSCAN set cursor COUNT count`.
+  async fn scan_members(&self, cursor: u64, count: usize) -> Result<(u64, Vec<String>)> {
     let key = self.key(VIEWER_STATS_SET);
-    self
+    let (next, members): (String, Vec<String>) = self
       .conn
       .run("Cannot list viewers in Redis", |mut c| async move {
-        c.smembers(key).await
+        redis::cmd("SSCAN")
+          .arg(key)
+          .arg(cursor)
+          .arg("COUNT")
+          .arg(count.max(1))
+          .query_async(&mut c)
+          .await
       })
-      .await
+      .await?;
+    let next = next.parse().map_err(|_| {
+      Error::new(
+        ErrorCode::Internal,
+        "Redis answered SSCAN with a cursor that is not a number",
+      )
+    })?;
+    Ok((next, members))
   }
 
   /// Writes viewers atomically: one `MULTI { SADD set members..., MSET key json ... }`.
@@ -195,89 +217,97 @@ impl StatsStore for RedisStatsStore {
     )
   }
 
-  /// Claims viewers for persistence and reads them, so that two engine processes never hand
-  /// one viewer to their hosts twice: one `MULTI { SET claim token NX PX ttl ..., MGET keys }`.
-  /// Returns, per member in order, whether the claim was taken and the value read atomically
-  /// with it. A holder deletes the value and its claim in one transaction, so a claim taken
-  /// after that finds no value; the caller gives back the claims it does not keep.
-  async fn claim_read(
+  /// [`TAKE_LEASE`] as a script of its own.
+  async fn take_lease(&self, token: &str, ttl_ms: u64) -> Result<bool> {
+    let mut invocation = TAKE_LEASE_SCRIPT.prepare_invoke();
+    invocation
+      .key(self.key(PROCESS_LEASE_KEY))
+      .arg(token)
+      .arg(ttl_ms.max(1));
+    self
+      .conn
+      .run(
+        "Cannot take the processing lease in Redis",
+        |mut c| async move { invocation.invoke_async(&mut c).await },
+      )
+      .await
+  }
+
+  /// One transaction: `MULTI { EVAL take-lease, MGET keys... }`. The `MGET` has no effect, so
+  /// its values are simply dropped when the lease is someone else's. (`EVAL` and not `EVALSHA`:
+  /// inside a transaction a missing script could not be loaded and retried; Redis compiles the
+  /// body once and keeps it.)
+  async fn read_leased(
     &self,
     members: &[&str],
     token: &str,
     ttl_ms: u64,
-  ) -> Result<Vec<(bool, Option<String>)>> {
-    if members.is_empty() {
-      return Ok(Vec::new());
-    }
-    let ttl = ttl_ms.max(1);
-    let mut pipe = redis::Pipeline::with_capacity(members.len() + 1);
+  ) -> Result<Option<Vec<Option<String>>>> {
+    let mut pipe = redis::Pipeline::with_capacity(2);
     pipe.atomic();
-    for member in members {
-      pipe
-        .cmd("SET")
-        .arg(claim_arg(&self.prefix, member))
-        .arg(token)
-        .arg("NX")
-        .arg("PX")
-        .arg(ttl);
-    }
+    pipe
+      .cmd("EVAL")
+      .arg(TAKE_LEASE)
+      .arg(1)
+      .arg(self.key(PROCESS_LEASE_KEY))
+      .arg(token)
+      .arg(ttl_ms.max(1));
     let key_bytes: usize = members.iter().map(|m| self.prefix.len() + m.len()).sum();
     let mut mget = Cmd::with_capacity(1 + members.len(), 4 + key_bytes);
     mget.arg("MGET");
     for member in members {
       mget.arg(key_arg(&self.prefix, member));
     }
-    pipe.add_command(mget);
+    if !members.is_empty() {
+      pipe.add_command(mget);
+    }
     let mut replies: Vec<redis::Value> = self
       .conn
-      .run("Cannot claim viewers in Redis", |mut c| async move {
-        pipe.query_async(&mut c).await
-      })
+      .run(
+        "Cannot read viewers to process from Redis",
+        |mut c| async move { pipe.query_async(&mut c).await },
+      )
       .await?;
     let wrong = || {
       Error::new(
         ErrorCode::Internal,
-        "Redis answered the claim transaction with unexpected replies",
+        "Redis answered the processing transaction with unexpected replies",
       )
     };
-    if replies.len() != members.len() + 1 {
+    let expected = if members.is_empty() { 1 } else { 2 };
+    if replies.len() != expected {
       return Err(wrong());
     }
-    let values: Vec<Option<String>> = replies
-      .pop()
-      .and_then(|mget| redis::from_redis_value(mget).ok())
-      .filter(|values: &Vec<Option<String>>| values.len() == members.len())
-      .ok_or_else(wrong)?;
-    Ok(
+    let values: Vec<Option<String>> = if members.is_empty() {
+      Vec::new()
+    } else {
       replies
-        .iter()
-        .map(|claim| matches!(claim, redis::Value::Okay))
-        .zip(values)
-        .collect(),
-    )
+        .pop()
+        .and_then(|mget| redis::from_redis_value(mget).ok())
+        .filter(|values: &Vec<Option<String>>| values.len() == members.len())
+        .ok_or_else(wrong)?
+    };
+    let held = replies
+      .pop()
+      .and_then(|lease| redis::from_redis_value::<i64>(lease).ok())
+      .ok_or_else(wrong)?;
+    Ok((held == 1).then_some(values))
   }
 
-  /// Gives back the claims held under `token` on these members.
-  async fn release(&self, members: &[&str], token: &str) -> Result<()> {
-    if members.is_empty() {
-      return Ok(());
-    }
-    let mut invocation = RELEASE.prepare_invoke();
-    invocation.arg(token);
-    for member in members {
-      invocation.key(claim_arg(&self.prefix, member));
-    }
+  /// Compare-and-delete of the lease.
+  async fn release_lease(&self, token: &str) -> Result<()> {
+    let mut invocation = RELEASE_LEASE.prepare_invoke();
+    invocation.key(self.key(PROCESS_LEASE_KEY)).arg(token);
     self
       .conn
       .run(
-        "Cannot release viewer claims in Redis",
+        "Cannot release the processing lease in Redis",
         |mut c| async move { invocation.invoke_async::<()>(&mut c).await },
       )
       .await
   }
 
-  /// Deletes viewers and their claims atomically: one
-  /// `MULTI { SREM set members..., DEL keys... claim keys... }`.
+  /// Deletes viewers atomically: one `MULTI { SREM set members..., DEL keys... }`.
   async fn delete(&self, members: &[&str]) -> Result<()> {
     if members.is_empty() {
       return Ok(());
@@ -291,9 +321,7 @@ impl StatsStore for RedisStatsStore {
     srem.ignore();
     let del = pipe.cmd("DEL");
     for member in members {
-      del
-        .arg(key_arg(&self.prefix, member))
-        .arg(claim_arg(&self.prefix, member));
+      del.arg(key_arg(&self.prefix, member));
     }
     del.ignore();
     self
@@ -329,18 +357,14 @@ mod tests {
   use super::*;
 
   #[test]
-  fn value_and_claim_keys() {
+  fn value_keys_are_built_in_place() {
     let member = "local-video-viewer-stats-a1b2-c3-42";
     let mut cmd = redis::cmd("DEL");
-    cmd
-      .arg(key_arg("redis-h-", member))
-      .arg(claim_arg("redis-h-", member));
+    cmd.arg(key_arg("redis-h-", member));
     let packed = String::from_utf8(cmd.get_packed_command()).unwrap_or_default();
     assert_eq!(
       packed,
-      "*3\r\n$3\r\nDEL\r\n\
-       $43\r\nredis-h-local-video-viewer-stats-a1b2-c3-42\r\n\
-       $62\r\nredis-h-native-views-claim-local-video-viewer-stats-a1b2-c3-42\r\n"
+      "*2\r\n$3\r\nDEL\r\n$43\r\nredis-h-local-video-viewer-stats-a1b2-c3-42\r\n"
     );
   }
 }

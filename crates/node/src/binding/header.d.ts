@@ -308,6 +308,11 @@ export interface ProcessReport {
   failed: number
   /** Set members without value, removed. */
   orphansRemoved: number
+  /**
+   * Another process held the processing lease: it persists the expired viewers, this pass
+   * did nothing in Redis (every count is 0).
+   */
+  skipped: boolean
 }
 
 /** Health of the viewer stats engine (`getInternalStats()`). */
@@ -328,6 +333,13 @@ export interface ViewerStatsInternalStats {
   callbackErrors: number
   /** Heartbeats of new viewers dropped because `maxPendingWrites` viewers waited for Redis. */
   droppedHeartbeats: number
+  /**
+   * Whether the viewers Redis holds have been listed once (at start, or by a pass): until
+   * then a viewer the cache does not hold costs a Redis read.
+   */
+  membersListed: boolean
+  /** Viewers this engine knows Redis holds (from that listing, kept up to date). */
+  knownMembers: number
 }
 
 /** Which GeoIP databases are open, after `reloadGeoIp()`. */

@@ -1,12 +1,14 @@
 //! `VideoViewerStats`: per-viewer watch sections in a cache in front of the store (PeerTube's
 //! Redis data), written behind to it (B26), handed to the host after `lifetime` of inactivity
 //! (B27). The work is split by concern: `state` (the cache), `heartbeat`, `sync`, `process`
-//! (claims), `settle` (host calls and what follows) and `timers`.
+//! (the lease and the reads), `settle` (host calls and what follows) and `timers`.
 //!
 //! Differences from PeerTube (decision D3), none of which changes the data format:
 //! - writes are atomic (`MULTI { SADD, MSET }`, `MULTI { SREM, DEL }`) and a failed write stays
 //!   pending for the next sync instead of being dropped;
-//! - a viewer being persisted is *claimed*: a heartbeat arriving meanwhile starts a fresh object
+//! - processing runs under a lease in Redis, so that two processes never persist one viewer
+//!   twice, and lists the set in steps (`SSCAN`, Redis is never blocked by a whole listing);
+//! - a viewer being persisted is *claimed* in memory: a heartbeat arriving meanwhile starts a fresh object
 //!   that Redis only receives once the claim is settled, and a failed persistence merges the
 //!   claimed sections back, so every section reaches the host exactly once (Q7);
 //! - a set member whose value is missing is removed (after two passes) instead of aborting (Q6);
@@ -67,6 +69,9 @@ report! {
     failed: u64 = "failed",
     /// Set members without value, removed.
     orphans_removed: u64 = "orphansRemoved",
+    /// Another process held the processing lease: it persists the expired viewers, this pass
+    /// did nothing in Redis (every count is 0).
+    skipped: bool = "skipped",
   }
 }
 
@@ -89,6 +94,11 @@ report! {
     callback_errors: u64 = "callbackErrors",
     /// Heartbeats of new viewers dropped because `maxPendingWrites` viewers waited for Redis.
     dropped_heartbeats: u64 = "droppedHeartbeats",
+    /// Whether the viewers Redis holds have been listed once (at start, or by a pass): until
+    /// then a viewer the cache does not hold costs a Redis read.
+    members_listed: bool = "membersListed",
+    /// Viewers this engine knows Redis holds (from that listing, kept up to date).
+    known_members: u64 = "knownMembers",
   }
 }
 
@@ -111,7 +121,7 @@ pub struct ViewerStatsEngine<H: StatsHost, S: StatsStore = RedisStatsStore> {
   redis_errors: AtomicU64,
   callback_errors: AtomicU64,
   dropped_heartbeats: AtomicU64,
-  /// This engine's name on its Redis claims.
+  /// This engine's name on its Redis processing lease.
   claim_token: String,
   /// [`StatsStore::generation`] as of the last sync.
   seen_connections: AtomicU64,
@@ -187,6 +197,8 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
       redis_errors: self.redis_errors.load(Ordering::Relaxed),
       callback_errors: self.callback_errors.load(Ordering::Relaxed),
       dropped_heartbeats: self.dropped_heartbeats.load(Ordering::Relaxed),
+      members_listed: state.known.is_some(),
+      known_members: state.known.as_ref().map_or(0, |known| known.len() as u64),
     }
   }
 }

@@ -41,7 +41,6 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
     }
     report.failed = failed.len() as u64;
     self.delete_settled(settled).await;
-    self.release(&failed).await;
     self.restore(failed);
     report
   }
@@ -97,19 +96,6 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
       } else if claim.was_dirty {
         state.put_back(claim, true);
       }
-    }
-  }
-
-  /// Gives back the Redis claims of viewers whose persistence failed (best effort: a claim
-  /// that cannot be released expires by itself).
-  pub(super) async fn release(&self, failed: &[Claim]) {
-    if failed.is_empty() {
-      return;
-    }
-    let members: Vec<String> = failed.iter().map(|c| c.id.member()).collect();
-    let refs: Vec<&str> = members.iter().map(String::as_str).collect();
-    if let Err(err) = self.store.release(&refs, &self.claim_token).await {
-      self.redis_failed(&err, "Cannot release viewer claims, they will expire.");
     }
   }
 

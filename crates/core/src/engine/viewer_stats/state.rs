@@ -39,6 +39,9 @@ pub(super) struct State {
   /// Hashes of the viewers in Redis ([`member_hash`]) as of the last listing, kept up to date
   /// by this engine; `None` until listed. A cache miss absent from it is a new viewer: no `GET`.
   pub(super) known: Option<HashSet<u64, FxBuild>>,
+  /// Hashes listed by the running pass while `known` is `None`: they become `known` when
+  /// the listing completes.
+  pub(super) listing: Option<HashSet<u64, FxBuild>>,
   /// Persisted viewers whose Redis deletion failed: retried before anything else.
   pub(super) pending_deletes: Vec<ViewerId>,
   /// Set members seen without value in the previous pass.
@@ -89,9 +92,20 @@ impl State {
     }
   }
 
+  /// A member the store holds ([`member_hash`]), just listed.
+  pub(super) fn remember_member(&mut self, hash: u64) {
+    if let Some(known) = self.known.as_mut().or(self.listing.as_mut()) {
+      known.insert(hash);
+    }
+  }
+
   pub(super) fn forget_member(&mut self, id: &ViewerId) {
+    let hash = viewer_hash(id);
     if let Some(known) = self.known.as_mut() {
-      known.remove(&viewer_hash(id));
+      known.remove(&hash);
+    }
+    if let Some(listing) = self.listing.as_mut() {
+      listing.remove(&hash);
     }
   }
 }

@@ -124,7 +124,7 @@ async fn heartbeats_are_written_behind_then_persisted_once_and_deleted() {
     ("a", 3)
   );
   assert!(engine.store.member_list().is_empty());
-  assert_eq!(engine.store.live_claims(), 0);
+  assert!(!engine.store.lease_held(), "the lease is given back");
   assert_eq!(engine.health().cached_viewers, 0);
 }
 
@@ -152,7 +152,7 @@ async fn a_failed_host_call_keeps_the_viewer_for_the_next_pass() {
   let report = engine.process().await.unwrap();
   assert_eq!((report.expired, report.failed, report.persisted), (1, 1, 0));
   assert_eq!(stored_sections(&engine, "f"), Some(sections(&[(0, 6)])));
-  assert_eq!(engine.store.live_claims(), 0, "the claim is given back");
+  assert!(!engine.store.lease_held(), "the lease is given back");
   let report = engine.process().await.unwrap();
   assert_eq!(report.persisted, 1);
   assert_eq!(host.stored.lock().unwrap().len(), 1);
@@ -249,19 +249,59 @@ async fn after_the_store_restarts_empty_every_cached_viewer_is_written_again() {
 }
 
 #[tokio::test]
-async fn a_viewer_claimed_by_another_process_is_left_to_it() {
+async fn while_another_process_holds_the_lease_the_pass_leaves_every_viewer_to_it() {
   let (engine, host) = engine();
   let other = r#"{"firstUpdated":1,"lastUpdated":2,"watchSections":[{"start":0,"end":10}],"watchTime":10,"country":null,"subdivisionName":null,"videoId":7}"#;
   engine.store.put(&viewer("c").member(), other);
-  engine.store.claim_as(
-    &viewer("c").member(),
-    "other-process",
-    Duration::from_secs(60),
-  );
+  // One of this process's own viewers, expired and written: Redis holds it for the holder.
+  engine.heartbeat(beat("own", 0, true)).await.unwrap();
+  engine.heartbeat(beat("own", 8, false)).await.unwrap();
+  expire().await;
+  engine
+    .store
+    .lease_as("other-process", Duration::from_millis(150));
   let report = engine.process().await.unwrap();
-  assert_eq!((report.scanned, report.persisted), (1, 0));
+  assert!(report.skipped);
+  assert_eq!((report.scanned, report.persisted), (0, 0));
   assert_eq!(host.calls.load(Ordering::SeqCst), 0);
   assert!(engine.store.value(&viewer("c").member()).is_some());
+  assert_eq!(stored_sections(&engine, "own"), Some(sections(&[(0, 8)])));
+  assert_eq!(
+    engine.health().cached_viewers,
+    0,
+    "the expired, written viewer left the cache"
+  );
+  // The other process stopped renewing: its lease expires, this process takes over.
+  tokio::time::sleep(Duration::from_millis(200)).await;
+  let report = engine.process().await.unwrap();
+  assert!(!report.skipped);
+  assert_eq!((report.scanned, report.persisted), (2, 2));
+  assert_eq!(host.stored.lock().unwrap().len(), 2);
+  assert!(engine.store.member_list().is_empty());
+}
+
+#[tokio::test]
+async fn a_listing_in_steps_sees_every_member_once_and_builds_the_known_members() {
+  let (engine, host) = engine();
+  let old = r#"{"firstUpdated":1,"lastUpdated":2,"watchSections":[{"start":0,"end":10}],"watchTime":10,"country":null,"subdivisionName":null,"videoId":7}"#;
+  for i in 0..2_500 {
+    engine.store.put(&viewer(&format!("s{i}")).member(), old);
+  }
+  let report = engine.process().await.unwrap();
+  assert_eq!(
+    (report.scanned, report.expired, report.persisted),
+    (2_500, 2_500, 2_500)
+  );
+  let stored = host.stored.lock().unwrap().clone();
+  let sessions: std::collections::HashSet<&str> =
+    stored.iter().map(|r| r.session_id.as_str()).collect();
+  assert_eq!((stored.len(), sessions.len()), (2_500, 2_500));
+  assert!(engine.store.member_list().is_empty());
+  // The first complete listing became the known members, minus the persisted ones: a new
+  // viewer now costs no read.
+  let calls = engine.store.calls();
+  engine.heartbeat(beat("s1", 3, true)).await.unwrap();
+  assert_eq!(engine.store.calls(), calls);
 }
 
 #[tokio::test]

@@ -8,22 +8,35 @@ use crate::error::Result;
 use crate::geoip::GeoIpState;
 use crate::rules::keys::parse_viewer_stats_key;
 use crate::store::stats_store::StatsStore;
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Members per listing step (`SSCAN ... COUNT`): Redis serves other clients between steps.
+const LISTING_STEP: usize = 4_096;
 
 impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
   /// Lists the viewers in Redis once, so that new viewers need no `GET`. Spawn it at start;
   /// until it succeeds (or a processing pass lists them) cache misses read Redis.
   pub async fn load_known_members(self: Arc<Self>) {
-    let Ok(members) = self.store.members().await else {
-      return;
-    };
-    let known = members
-      .iter()
-      .filter_map(|m| parse_viewer_stats_key(m))
-      .map(|(session, video)| member_hash(session, video))
-      .collect();
+    let mut known = HashSet::default();
+    let mut cursor = 0;
+    loop {
+      let Ok((next, members)) = self.store.scan_members(cursor, LISTING_STEP).await else {
+        return;
+      };
+      known.extend(
+        members
+          .iter()
+          .filter_map(|m| parse_viewer_stats_key(m))
+          .map(|(session, video)| member_hash(session, video)),
+      );
+      if next == 0 {
+        break;
+      }
+      cursor = next;
+    }
     let mut state = self.lock();
     if state.known.is_none() {
       state.known = Some(known);
