@@ -183,6 +183,35 @@ describe('host callback failures', () => {
     expect(counters.getInternalStats().callbackErrors).toBe(2)
   })
 
+  test('at most federationConcurrency sendView calls in flight; the rest wait and are all sent, none timed out', async () => {
+    const { logger, records } = recordingLogger()
+    let inFlight = 0
+    let most = 0
+    const sent = []
+    const { counters } = makeCounters({
+      viewersFederationV2: false,
+      federationConcurrency: 4,
+      callbackTimeout: 300,
+      logger,
+      sendView: async (view) => {
+        inFlight++
+        most = Math.max(most, inFlight)
+        // Each call takes 40 ms: 60 calls at 4 at once take 600 ms, twice the timeout, yet
+        // no call is in flight for more than 40 ms.
+        await sleep(40)
+        inFlight--
+        sent.push(view.viewerIdentifier)
+      },
+    })
+    for (let i = 0; i < 60; i++) await counters.addLocalViewer({ video: LOCAL, sessionId: `storm-${i}` })
+    expect(counters.getInternalStats().pendingFederation).toBeGreaterThan(4)
+    await waitFor(() => sent.length === 60, { timeout: 5000 })
+    expect(most).toBe(4)
+    expect(new Set(sent).size).toBe(60)
+    expect(records.filter((r) => r.level === 'error')).toEqual([])
+    expect(counters.getInternalStats()).toMatchObject({ pendingFederation: 0, callbackErrors: 0 })
+  })
+
   test('loadVideo failing for one video does not stop the cleanup of the others', async () => {
     const { logger, records } = recordingLogger()
     const { counters, notified } = makeCounters({

@@ -57,6 +57,8 @@ options! {
     auto_start: bool = "autoStart", Flag, true;
     /// Extra: a host callback not settled after this long counts as failed.
     callback_timeout_ms: u64 = "callbackTimeout", Duration, 60_000;
+    /// Extra: `sendView` calls in flight at once; the others wait in native memory, and a call's `callbackTimeout` starts when it is made (a join storm on PeerTube 6.1's federation v1 queues one per new viewer).
+    federation_concurrency: usize = "federationConcurrency", Count { max: 10_000 }, 32;
     /// The host's PeerTube release (`'6.1'`, `'7.0.1'`, `'8.0'`): from 7.1 viewers federation v2 is the default of `viewersFederationV2`, from 7.2 viewers carry user-agent stats (`client`, `device`, `operatingSystem`) in Redis and in `saveViewerStats`.
     peertube_version: PeerTubeVersion = "peertubeVersion", Text { max: 32 }, PeerTubeVersion::V6_1;
   }

@@ -269,7 +269,9 @@ impl<H: CountersHost> ViewerCountersEngine<H> {
       }
       tokio::select! {
         _ = stop.changed() => break,
-        Some(view) = queue.recv() => {
+        // At most `federationConcurrency` sends in flight: the rest wait in the queue, so a
+        // send's timeout measures the host, not the queue in front of it.
+        Some(view) = queue.recv(), if sends.len() < self.config.calls.federation_concurrency.max(1) => {
           let engine = self.clone();
           sends.spawn(async move {
             engine.send(view).await;

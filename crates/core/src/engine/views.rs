@@ -116,6 +116,8 @@ pub struct ViewsEngine<H: ViewsHost> {
   stop: watch::Sender<bool>,
   callback_errors: AtomicU64,
   redis_errors: AtomicU64,
+  /// Permits for `sendView` calls in flight (`federationConcurrency`).
+  federation_sends: Arc<tokio::sync::Semaphore>,
 }
 
 /// A random UUIDv4 (the id suffix of a counted view's View activity), from std's random hasher
@@ -155,6 +157,9 @@ impl<H: ViewsHost> ViewsEngine<H> {
   ) -> Self {
     ViewsEngine {
       seen: Mutex::new(ExpiringSet::new(DEDUP_CAPACITY)),
+      federation_sends: Arc::new(tokio::sync::Semaphore::new(
+        config.calls.federation_concurrency.max(1),
+      )),
       config,
       prefix,
       connection,
@@ -291,7 +296,12 @@ impl<H: ViewsHost> ViewsEngine<H> {
     let logger = self.logger.clone();
     let limit = Duration::from_millis(self.config.calls.callback_timeout_ms);
     let uuid = view.video.uuid.to_string();
+    let sends = self.federation_sends.clone();
     runtime.spawn(async move {
+      // At most `federationConcurrency` in flight; the timeout starts once the call is made.
+      let Ok(_permit) = sends.acquire_owned().await else {
+        return;
+      };
       let outcome = match tokio::time::timeout(limit, host.send_view(view)).await {
         Ok(outcome) => outcome,
         Err(_) => Err(Error::new(

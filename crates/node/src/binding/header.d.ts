@@ -431,6 +431,11 @@ export interface HostCallOptions {
    */
   callbackTimeout?: Duration
   /**
+   * Extra: `sendView` calls in flight at once; the others wait in native memory, and a call's `callbackTimeout` starts when it is made (a join storm on PeerTube 6.1's federation v1 queues one per new viewer).
+   * Default `32`.
+   */
+  federationConcurrency?: number
+  /**
    * The host's PeerTube release (`'6.1'`, `'7.0.1'`, `'8.0'`): from 7.1 viewers federation v2 is the default of `viewersFederationV2`, from 7.2 viewers carry user-agent stats (`client`, `device`, `operatingSystem`) in Redis and in `saveViewerStats`.
    * Default `'6.1'`.
    */
