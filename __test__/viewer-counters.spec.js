@@ -209,6 +209,8 @@ describe('host callback failures', () => {
     expect(most).toBe(4)
     expect(new Set(sent).size).toBe(60)
     expect(records.filter((r) => r.level === 'error')).toEqual([])
+    // A send counts as done once its outcome is back in native code, just after the callback.
+    await waitFor(() => counters.getInternalStats().pendingFederation === 0)
     expect(counters.getInternalStats()).toMatchObject({ pendingFederation: 0, callbackErrors: 0 })
   })
 
