@@ -133,7 +133,6 @@ async function main() {
   const latencies = new Float64Array(beats.length)
   const statuses = {}
   const fault = args['fault-cmd'] ? { atMs: Number(args['fault-at'] || 10) * 1000, endMs: null, exitCode: null, statusesDuring: {} } : null
-  const dueAt = new Float64Array(beats.length)
   const answers = new Array(beats.length)
   let done = 0
   let next = 0
@@ -161,7 +160,6 @@ async function main() {
         const index = next - 1
         request(agent, base, `/api/v1/videos/${beat.video}/views`, { method: 'POST', body: beat.body }).then((res) => {
           latencies[done] = performance.now() - start - due
-          dueAt[index] = due
           answers[index] = res.status || res.error
           statuses[res.status || res.error] = (statuses[res.status || res.error] ?? 0) + 1
           if (++done === beats.length) resolve()
@@ -177,7 +175,7 @@ async function main() {
   if (fault) {
     const until = (fault.endMs ?? elapsedMs) + 5000
     for (let i = 0; i < beats.length; i++) {
-      if (dueAt[i] >= fault.atMs && dueAt[i] <= until) fault.statusesDuring[answers[i]] = (fault.statusesDuring[answers[i]] ?? 0) + 1
+      if (beats[i].at >= fault.atMs && beats[i].at <= until) fault.statusesDuring[answers[i]] = (fault.statusesDuring[answers[i]] ?? 0) + 1
     }
   }
   const endSample = pid && procSample(pid)

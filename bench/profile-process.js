@@ -6,8 +6,7 @@
 const Redis = require('ioredis')
 const { VideoViewerStats } = require('../index.js')
 const { startRedis } = require('../__test__/helpers/redis-server')
-const { viewers } = require('./workload')
-const { seedPeertubeViewers } = require('../__test__/helpers/viewers')
+const { seedExpiredViewers } = require('./workload')
 
 /** CPU µs per thread name of this process (from /proc; minus `before` when given). */
 function threadCpu(before = {}) {
@@ -29,9 +28,7 @@ async function main() {
   const n = Number(process.argv[2] || 100000)
   const server = await startRedis()
   const redis = new Redis({ host: '127.0.0.1', port: server.port })
-  const old = Date.now() - 7_200_000
-  const list = viewers(n).map((v) => ({ sessionId: v.sessionId, videoId: v.video.id, firstUpdated: old, lastUpdated: old, watchSections: [{ start: 0, end: 45 }] }))
-  for (let i = 0; i < list.length; i += 10_000) await seedPeertubeViewers(redis, 'redis-profile-', list.slice(i, i + 10_000))
+  await seedExpiredViewers(redis, 'redis-profile-', n)
   console.error(`pid ${process.pid}: seeded`)
   await new Promise((resolve) => setTimeout(resolve, Number(process.env.PROFILE_DELAY || 0)))
   let persisted = 0

@@ -10,9 +10,8 @@ const path = require('node:path')
 const Redis = require('ioredis')
 const { VideoViewerStats, VideoViewerCounters } = require('../index.js')
 const { PeerTubeViewerStats, BestJsViewerStats, PeerTubeViewerCounters } = require('./baseline-peertube')
-const { viewers, HEARTBEATS } = require('./workload')
+const { viewers, HEARTBEATS, seedExpiredViewers } = require('./workload')
 const { startRedis } = require('../__test__/helpers/redis-server')
-const { seedPeertubeViewers } = require('../__test__/helpers/viewers')
 const { realServerSection } = require('./real-server')
 
 const SIZES = (process.env.BENCH_SIZES || '10000,100000').split(',').map(Number)
@@ -109,9 +108,7 @@ async function statsPipeline(kind, n, port, redis, processConcurrency) {
  */
 async function processFloor(n, redis) {
   const prefix = `redis-${host('floor')}-`
-  const old = Date.now() - 7_200_000
-  const list = viewers(n).map((v) => ({ sessionId: v.sessionId, videoId: v.video.id, firstUpdated: old, lastUpdated: old, watchSections: [{ start: 0, end: 45 }] }))
-  for (let i = 0; i < list.length; i += 10_000) await seedPeertubeViewers(redis, prefix, list.slice(i, i + 10_000))
+  await seedExpiredViewers(redis, prefix, n)
   const set = `${prefix}local-video-viewer-stats-keys`
   const cpu = await redisCpuUs(redis)
   const members = await redis.smembers(set)

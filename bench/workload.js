@@ -18,4 +18,12 @@ function viewers(n) {
 
 const HEARTBEATS = Array.from({ length: 10 }, (_, i) => i * 5)
 
-module.exports = { VIDEOS, viewers, HEARTBEATS }
+/** Seeds `n` viewers inactive for two hours as PeerTube writes them (one section of 45 s). */
+async function seedExpiredViewers(redis, prefix, n) {
+  const { seedPeertubeViewers } = require('../__test__/helpers/viewers')
+  const old = Date.now() - 7_200_000
+  const list = viewers(n).map((v) => ({ sessionId: v.sessionId, videoId: v.video.id, firstUpdated: old, lastUpdated: old, watchSections: [{ start: 0, end: 45 }] }))
+  for (let i = 0; i < list.length; i += 10_000) await seedPeertubeViewers(redis, prefix, list.slice(i, i + 10_000))
+}
+
+module.exports = { VIDEOS, viewers, HEARTBEATS, seedExpiredViewers }

@@ -122,7 +122,7 @@ pub struct ViewerStatsEngine<H: StatsHost, S: StatsStore = RedisStatsStore> {
   callback_errors: AtomicU64,
   dropped_heartbeats: AtomicU64,
   /// This engine's name on its Redis processing lease.
-  claim_token: String,
+  lease_token: String,
   /// [`StatsStore::generation`] as of the last sync.
   seen_connections: AtomicU64,
 }
@@ -151,7 +151,7 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
       redis_errors: AtomicU64::new(0),
       callback_errors: AtomicU64::new(0),
       dropped_heartbeats: AtomicU64::new(0),
-      claim_token: super::claim_token::new_token(),
+      lease_token: super::lease_token::new_token(),
       seen_connections: AtomicU64::new(0),
     }
   }

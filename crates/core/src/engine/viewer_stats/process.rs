@@ -77,14 +77,13 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
 
   async fn process_locked(&self) -> Result<ProcessReport> {
     let limit = self.batch_limit();
-    let lease_ttl_ms = LEASE_TTL_MS;
     {
       let _sync = self.sync_lock.lock().await;
       // Pending writes must reach Redis first (PeerTube does the same), so that the holder of
       // the lease, this process or another, reads them.
       let _ = self.sync_locked().await;
     }
-    match self.store.take_lease(&self.claim_token, lease_ttl_ms).await {
+    match self.store.take_lease(&self.lease_token, LEASE_TTL_MS).await {
       Ok(true) => {}
       Ok(false) => return Ok(self.leave_to_lease_holder()),
       Err(err) => {
@@ -92,13 +91,11 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
         return Err(err);
       }
     }
-    let result = self
-      .renewing_lease(self.process_leased(limit, lease_ttl_ms))
-      .await;
+    let result = self.renewing_lease(self.process_leased(limit)).await;
     // Persisted viewers whose deletion failed are deleted by the next sync (sooner than the
     // lease expires): until then the lease keeps other processes from persisting them again.
     if self.lock().pending_deletes.is_empty() {
-      if let Err(err) = self.store.release_lease(&self.claim_token).await {
+      if let Err(err) = self.store.release_lease(&self.lease_token).await {
         self.redis_failed(&err, "Cannot release the processing lease, it will expire.");
       }
     }
@@ -115,7 +112,7 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
       tokio::select! {
         result = &mut pass => return result,
         _ = renew.tick() => {
-          if let Err(err) = self.store.take_lease(&self.claim_token, LEASE_TTL_MS).await {
+          if let Err(err) = self.store.take_lease(&self.lease_token, LEASE_TTL_MS).await {
             self.redis_failed(&err, "Cannot renew the viewer stats processing lease.");
           }
         }
@@ -147,7 +144,7 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
     }
   }
 
-  async fn process_leased(&self, limit: Duration, lease_ttl_ms: u64) -> Result<ProcessReport> {
+  async fn process_leased(&self, limit: Duration) -> Result<ProcessReport> {
     self
       .logger
       .debug("Processing viewer statistics.", Meta::default);
@@ -169,7 +166,7 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
     };
     let mut orphans = Vec::new();
     let mut next = self
-      .next_chunk(&mut listing, now, lease_ttl_ms, &mut orphans, &mut report)
+      .next_chunk(&mut listing, now, &mut orphans, &mut report)
       .await;
     loop {
       let batch = match next {
@@ -188,7 +185,7 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
         }
       };
       report.expired += batch.len() as u64;
-      let reading = self.next_chunk(&mut listing, now, lease_ttl_ms, &mut orphans, &mut report);
+      let reading = self.next_chunk(&mut listing, now, &mut orphans, &mut report);
       let (settled, read) = tokio::join!(self.settle(batch, limit), reading);
       report.discarded += settled.discarded;
       report.persisted += settled.persisted;
@@ -218,7 +215,6 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
     &self,
     listing: &mut Listing,
     now: u64,
-    lease_ttl_ms: u64,
     orphans: &mut Vec<String>,
     report: &mut ProcessReport,
   ) -> Result<Option<Read>> {
@@ -261,10 +257,7 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
       }
       report.scanned += members.len() as u64;
       if !members.is_empty() {
-        return self
-          .read_chunk(members, now, lease_ttl_ms, orphans)
-          .await
-          .map(Some);
+        return self.read_chunk(members, now, orphans).await.map(Some);
       }
     }
   }
@@ -277,7 +270,6 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
     &self,
     members: Vec<(String, ViewerId)>,
     now: u64,
-    lease_ttl_ms: u64,
     orphans: &mut Vec<String>,
   ) -> Result<Read> {
     let lifetime = self.config.lifetime_ms;
@@ -323,7 +315,7 @@ impl<H: StatsHost, S: StatsStore> ViewerStatsEngine<H, S> {
     }
     let replies = match self
       .store
-      .read_leased(&refs, &self.claim_token, lease_ttl_ms)
+      .read_leased(&refs, &self.lease_token, LEASE_TTL_MS)
       .await
     {
       Ok(Some(replies)) => replies,

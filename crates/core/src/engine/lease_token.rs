@@ -1,4 +1,4 @@
-//! A name for this engine's Redis claims, unique across processes and hosts sharing a Redis.
+//! A name for this engine's Redis processing lease, unique across processes and hosts.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
